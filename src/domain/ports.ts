@@ -15,10 +15,11 @@ export interface SendCommand {
   readonly clientIp?: string;
 }
 
-/** Opaque: what the store needs to undo one recorded send. */
+/** What the store needs to undo one recorded send: the record as it was before it. */
 export interface SendReceipt {
   readonly key: string;
   readonly sentOtpHash: string;
+  readonly before: Readonly<Record<string, unknown>> | undefined;
 }
 
 export type SendOutcome =
@@ -39,6 +40,8 @@ export interface VerificationStore {
   createPending(command: SendCommand): Promise<SendOutcome>;
   /** Records a resend on a live pending record within quota: the one write of a resend. */
   recordResend(command: SendCommand): Promise<SendOutcome>;
+  /** Swaps a send log written under another policy for `replacement`, if still `expected`. */
+  replaceSendLog(key: string, expected: readonly number[], replacement: readonly number[]): Promise<void>;
   /** Puts the record back as it was before `receipt`'s send, unless something newer landed. */
   revertSend(receipt: SendReceipt): Promise<void>;
   /** Counts one guess against a live pending record, unless its guesses are used up. */

@@ -1,0 +1,27 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { RequestValidationError } from './iam-errors.js';
+
+const MAX_BODY_LENGTH = 1024;
+
+/** `{"code": "123456"}`, or a request error naming what is wrong with it. */
+export function verificationCodeFromBody(event: APIGatewayProxyEvent): string {
+  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!raw) throw invalid('required', '', 'This field is required.');
+  if (raw.length > MAX_BODY_LENGTH) throw invalid('max', '', 'The request body is too large.');
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw invalid('json', '', 'The request body must be a JSON object.');
+  }
+  const code = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).code : undefined;
+  if (code === undefined || code === '') throw invalid('required', code ?? '', 'This field is required.');
+  if (typeof code !== 'string' || !/^\d{6}$/.test(code)) {
+    throw invalid('len', typeof code === 'string' ? code.slice(0, 16) : code, 'The code is 6 digits.');
+  }
+  return code;
+}
+
+function invalid(expression: string, originalValue: unknown, reason: string): RequestValidationError {
+  return new RequestValidationError([{ field: 'code', expression, originalValue, reason }]);
+}

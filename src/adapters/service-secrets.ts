@@ -1,0 +1,94 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { TokenKeyring } from '../domain/verification-token.js';
+
+/** Key material the handlers need. Never logged, never put in an environment variable in AWS. */
+export interface ServiceSecrets {
+  readonly tokenKeyring: TokenKeyring;
+  readonly otpHashKey: Uint8Array;
+  /** RPC AccessKeyId -> AccessKeySecret. */
+  readonly rpcAccessKeys: ReadonlyMap<string, string>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Fixed local-only defaults, so the local stack and the CLI agree without set-up. A deployed
+ * function never sees them: the stack always points it at Secrets Manager.
+ */
+export const LOCAL_SECRET_DEFAULTS = {
+  JWT_SIGNING_KEY: 'local-only-jwt-signing-key-do-not-use-in-aws-0001',
+  JWT_KEY_ID: 'local',
+  OTP_HASH_KEY: 'local-only-otp-hash-key-do-not-use-in-aws-00000001',
+  RPC_ACCESS_KEY_ID: 'local-access-key-id',
+  RPC_ACCESS_KEY_SECRET: 'local-access-key-secret',
+} as const;
+
+/**
+ * In AWS each secret is named by an `*_SECRET_ARN` variable and read once, at cold start;
+ * locally the values come from the environment.
+ *
+ * - TOKEN_SIGNING_SECRET_ARN: JSON `{"kid":"k1","key":"...","previous":[{"kid":"k0","key":"..."}]}`
+ * - OTP_HASH_SECRET_ARN: the HMAC key as a plain string
+ * - RPC_ACCESS_KEYS_SECRET_ARN: JSON `{"<AccessKeyId>":"<AccessKeySecret>", ...}`
+ */
+export async function loadServiceSecrets(
+  env: Env = process.env,
+  client: () => SecretsManagerClient = () => new SecretsManagerClient({}),
+): Promise<ServiceSecrets> {
+  const arns = [env.TOKEN_SIGNING_SECRET_ARN, env.OTP_HASH_SECRET_ARN, env.RPC_ACCESS_KEYS_SECRET_ARN];
+  const secretsManager = arns.some(Boolean) ? client() : undefined;
+  const read = async (arn: string | undefined): Promise<string | undefined> => {
+    if (!arn || !secretsManager) return undefined;
+    const result = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
+    if (result.SecretString === undefined) throw new Error(`Secret ${arn} has no string value`);
+    return result.SecretString;
+  };
+  const [tokenSecret, otpSecret, rpcSecret] = await Promise.all(arns.map(read));
+
+  return {
+    tokenKeyring: tokenSecret !== undefined ? parseTokenKeyring(tokenSecret) : localTokenKeyring(env),
+    otpHashKey: encode(otpSecret ?? env.OTP_HASH_KEY ?? LOCAL_SECRET_DEFAULTS.OTP_HASH_KEY),
+    rpcAccessKeys: rpcSecret !== undefined ? parseAccessKeys(rpcSecret) : localAccessKeys(env),
+  };
+}
+
+function encode(value: string): Uint8Array {
+  return new TextEncoder().encode(value);
+}
+
+function localTokenKeyring(env: Env): TokenKeyring {
+  const active = {
+    kid: env.JWT_KEY_ID || LOCAL_SECRET_DEFAULTS.JWT_KEY_ID,
+    secret: encode(env.JWT_SIGNING_KEY || LOCAL_SECRET_DEFAULTS.JWT_SIGNING_KEY),
+  };
+  return { active, accepted: [active] };
+}
+
+function localAccessKeys(env: Env): ReadonlyMap<string, string> {
+  return new Map([
+    [
+      env.RPC_ACCESS_KEY_ID || LOCAL_SECRET_DEFAULTS.RPC_ACCESS_KEY_ID,
+      env.RPC_ACCESS_KEY_SECRET || LOCAL_SECRET_DEFAULTS.RPC_ACCESS_KEY_SECRET,
+    ],
+  ]);
+}
+
+export function parseTokenKeyring(secretString: string): TokenKeyring {
+  const parsed = JSON.parse(secretString) as { kid?: unknown; key?: unknown; previous?: unknown };
+  const keyOf = (entry: { kid?: unknown; key?: unknown }) => {
+    if (typeof entry.kid !== 'string' || typeof entry.key !== 'string' || entry.key.length < 32) {
+      throw new Error('Token signing secret needs "kid" and a "key" of at least 32 characters');
+    }
+    return { kid: entry.kid, secret: encode(entry.key) };
+  };
+  const active = keyOf(parsed);
+  const previous = Array.isArray(parsed.previous) ? parsed.previous.map(keyOf) : [];
+  return { active, accepted: [active, ...previous] };
+}
+
+export function parseAccessKeys(secretString: string): ReadonlyMap<string, string> {
+  const parsed = JSON.parse(secretString) as Record<string, unknown>;
+  const entries = Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  if (entries.length === 0) throw new Error('RPC access keys secret holds no AccessKeyId -> secret pairs');
+  return new Map(entries);
+}

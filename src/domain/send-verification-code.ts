@@ -1,0 +1,151 @@
+import type { EmailAddress } from './address.js';
+import {
+  AlreadyVerifiedError,
+  QuotaExceededError,
+  StageFailedError,
+  VerificationNotFoundError,
+  inStage,
+} from './errors.js';
+import type { Lang } from './lang.js';
+import { composeVerificationMail } from './mail-composition.js';
+import type { OtpIssuer } from './otp.js';
+import type { Mailer, SendCommand, SendOutcome, SendReceipt, VerificationStore } from './ports.js';
+import { decideQuota, fitSendLog, type QuotaPolicy } from './quota.js';
+import { CorruptRecordError, isLive, type VerificationRecord } from './verification-record.js';
+
+export interface SendDependencies {
+  readonly store: VerificationStore;
+  readonly mailer: Mailer;
+  readonly otps: OtpIssuer;
+  readonly clock: () => number;
+  readonly settings: {
+    readonly quota: QuotaPolicy;
+    readonly otpTtlSeconds: number;
+    /** How long a pending record outlives its latest send: long enough for its tokens. */
+    readonly pendingRetentionSeconds: number;
+  };
+  /** Told when undoing a failed send failed too; the quota then stays charged. */
+  readonly onRevertFailure?: (error: unknown) => void;
+}
+
+export interface SendRequest {
+  readonly address: EmailAddress;
+  readonly lang: Lang;
+  readonly clientIp?: string;
+  /** Builds the one-click link for the mail, for APIs that offer one. */
+  readonly linkFor?: (address: EmailAddress, now: number) => Promise<string>;
+}
+
+export interface SendResult {
+  readonly address: EmailAddress;
+  /** The first send of a new pending verification rather than a resend. */
+  readonly started: boolean;
+}
+
+/**
+ * Starts a verification: a new pending record and its first code, or, for an address already
+ * pending, a resend under the same quota.
+ */
+export async function startVerification(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
+  return sendCode(deps, request, 'start');
+}
+
+/** Mails a fresh code to a pending address within its quota; the code mailed before stays valid. */
+export async function resendVerificationCode(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
+  return sendCode(deps, request, 'resend');
+}
+
+async function sendCode(deps: SendDependencies, request: SendRequest, mode: 'start' | 'resend'): Promise<SendResult> {
+  const { address } = request;
+  const now = deps.clock();
+  const otp = await inStage('create-otp', () => deps.otps.issue(address.key, now));
+  const link = request.linkFor ? await inStage('create-token', () => request.linkFor!(address, now)) : undefined;
+  const command: SendCommand = {
+    key: address.key,
+    address: address.address,
+    lang: request.lang,
+    otp: otp.stored,
+    policy: deps.settings.quota,
+    now,
+    recordExpiresAt: now + deps.settings.pendingRetentionSeconds * 1000,
+    ...(request.clientIp ? { clientIp: request.clientIp } : {}),
+  };
+
+  let started = false;
+  let outcome: SendOutcome | undefined;
+  if (mode === 'start') {
+    outcome = await storeStep(() => deps.store.createPending(command));
+    started = outcome.kind === 'recorded';
+  }
+  if (outcome === undefined || outcome.kind === 'refused') {
+    outcome = await recordResend(deps, command);
+  }
+
+  const mail = composeVerificationMail({
+    to: address.address,
+    code: otp.code,
+    lang: request.lang,
+    validForMinutes: Math.round(deps.settings.otpTtlSeconds / 60),
+    ...(link ? { link } : {}),
+  });
+  try {
+    await deps.mailer.send(mail);
+  } catch (error) {
+    await revertQuietly(deps, outcome.receipt);
+    throw new StageFailedError('send-mail', error);
+  }
+  return { address, started };
+}
+
+/** The one conditional write; a refusal is explained from the record it returns. */
+async function recordResend(
+  deps: SendDependencies,
+  command: SendCommand,
+): Promise<Extract<SendOutcome, { kind: 'recorded' }>> {
+  const outcome = await storeStep(() => deps.store.recordResend(command));
+  if (outcome.kind === 'recorded') return outcome;
+  const current = outcome.current;
+  throwRefusal(current, command);
+  // Refused yet within quota: the log was written under another RESEND_MAX_PER_WINDOW. Fit it
+  // to this policy (only if unchanged meanwhile) and try once more.
+  const fitted = fitSendLog(current.sendLog, command.policy);
+  await storeStep(() => deps.store.replaceSendLog(command.key, current.sendLog, fitted));
+  const retried = await storeStep(() => deps.store.recordResend(command));
+  if (retried.kind === 'recorded') return retried;
+  throwRefusal(retried.current, command);
+  throw new QuotaExceededError(1);
+}
+
+/** Throws the domain error that explains why a send was refused, unless nothing explains it. */
+function throwRefusal(
+  current: VerificationRecord | undefined,
+  command: SendCommand,
+): asserts current is VerificationRecord {
+  if (!isLive(current, command.now)) throw new VerificationNotFoundError();
+  if (current.status === 'verified') throw new AlreadyVerifiedError();
+  const decision = decideQuota(current.sendLog, command.policy, command.now);
+  if (!decision.allowed) throw new QuotaExceededError(decision.retryAfterSeconds);
+}
+
+/** Store calls are the save stage, except a stored record that could not be read back. */
+async function storeStep<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await inStage('save-verification', work);
+  } catch (error) {
+    if (error instanceof StageFailedError && error.cause instanceof CorruptRecordError) {
+      throw new StageFailedError(
+        error.cause.part === 'verification' ? 'read-verification' : 'read-quota-state',
+        error.cause,
+      );
+    }
+    throw error;
+  }
+}
+
+async function revertQuietly(deps: SendDependencies, receipt: SendReceipt): Promise<void> {
+  try {
+    await deps.store.revertSend(receipt);
+  } catch (error) {
+    deps.onRevertFailure?.(error);
+  }
+}

@@ -1,0 +1,87 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESClient } from '@aws-sdk/client-ses';
+import { DynamoDbVerificationStore } from './adapters/dynamodb-verification-store.js';
+import { loadServiceSecrets, type ServiceSecrets } from './adapters/service-secrets.js';
+import { SesMailer } from './adapters/ses-mailer.js';
+import { loadConfig, type ServiceConfig } from './config.js';
+import { OtpIssuer, type RandomInteger } from './domain/otp.js';
+import type { Mailer, VerificationStore } from './domain/ports.js';
+import type { SendDependencies } from './domain/send-verification-code.js';
+import type { VerifyDependencies } from './domain/verify-address.js';
+import { VerificationTokens } from './domain/verification-token.js';
+
+/** Everything a handler needs, built once per cold start. */
+export interface ServiceDependencies {
+  readonly config: ServiceConfig;
+  readonly secrets: ServiceSecrets;
+  readonly dynamodb: DynamoDBClient;
+  readonly store: VerificationStore;
+  readonly mailer: Mailer;
+  readonly send: SendDependencies;
+  readonly verify: VerifyDependencies;
+  readonly sessionTokens: VerificationTokens;
+  readonly linkTokens: VerificationTokens;
+  readonly clock: () => number;
+}
+
+/** Replaceable parts, so tests can inject real faults into real clients. */
+export interface DependencyOverrides {
+  readonly dynamodb?: DynamoDBClient;
+  readonly ses?: SESClient;
+  readonly random?: RandomInteger;
+  readonly clock?: () => number;
+  readonly tokenKeyring?: ServiceSecrets['tokenKeyring'];
+}
+
+export function createServiceDependencies(
+  config: ServiceConfig,
+  secrets: ServiceSecrets,
+  overrides: DependencyOverrides = {},
+): ServiceDependencies {
+  const clock = overrides.clock ?? Date.now;
+  const dynamodb =
+    overrides.dynamodb ??
+    new DynamoDBClient({ region: config.region, ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}) });
+  const ses =
+    overrides.ses ?? new SESClient({ region: config.region, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  const store = new DynamoDbVerificationStore(dynamodb, config.tableName);
+  const mailer = new SesMailer(ses, config.mailFrom);
+  const otps = new OtpIssuer(secrets.otpHashKey, config.otpTtlSeconds, overrides.random);
+  const keyring = overrides.tokenKeyring ?? secrets.tokenKeyring;
+  const tokenSettings = { issuer: config.tokenIssuer, audience: config.tokenAudience };
+  return {
+    config,
+    secrets,
+    dynamodb,
+    store,
+    mailer,
+    clock,
+    send: {
+      store,
+      mailer,
+      otps,
+      clock,
+      settings: {
+        quota: config.quota,
+        otpTtlSeconds: config.otpTtlSeconds,
+        // A pending record must outlive every token and code that can still act on it.
+        pendingRetentionSeconds: Math.max(config.tokenTtlSeconds, config.quota.windowSeconds, config.otpTtlSeconds),
+      },
+      onRevertFailure: (error) =>
+        console.error(JSON.stringify({ level: 'error', msg: 'revert after failed send failed', error: String(error) })),
+    },
+    verify: {
+      store,
+      otps,
+      clock,
+      settings: { maxGuesses: config.maxGuesses, verifiedRetentionSeconds: config.verifiedRetentionSeconds },
+    },
+    sessionTokens: new VerificationTokens(keyring, { ...tokenSettings, ttlSeconds: config.tokenTtlSeconds }, 'session'),
+    linkTokens: new VerificationTokens(keyring, { ...tokenSettings, ttlSeconds: config.otpTtlSeconds }, 'link'),
+  };
+}
+
+/** Config from the environment, secrets from Secrets Manager (or the environment, locally). */
+export async function loadServiceDependencies(env = process.env): Promise<ServiceDependencies> {
+  return createServiceDependencies(loadConfig(env), await loadServiceSecrets(env));
+}
