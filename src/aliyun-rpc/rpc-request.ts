@@ -1,0 +1,219 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+
+import { parseFormUrlEncoded, UndecodableInputError } from './form-urlencoded.js';
+import { invalidParameter, RpcRequestError, unsupportedHttpMethod } from './rpc-errors.js';
+import { isAcs3Authorization, parseAcs3Authorization, type Acs3Authorization } from './signature-acs3.js';
+
+/**
+ * The part of an API Gateway (REST API, proxy integration) event this module reads. A full
+ * `APIGatewayProxyEvent` fits; so does a hand-built one from a local server or a test.
+ */
+export type RpcProxyEvent = Pick<
+  APIGatewayProxyEvent,
+  | 'httpMethod'
+  | 'path'
+  | 'headers'
+  | 'multiValueHeaders'
+  | 'queryStringParameters'
+  | 'multiValueQueryStringParameters'
+  | 'body'
+  | 'isBase64Encoded'
+> & {
+  readonly requestContext: {
+    /** The path as the client sent it, stage or base path included. */
+    readonly path?: string;
+    readonly identity: { readonly sourceIp: string };
+  };
+};
+
+export type RpcAuthScheme = 'v1' | 'acs3';
+
+interface RpcRequestBase {
+  readonly method: 'GET' | 'POST';
+  /**
+   * Decoded query and form-body parameters merged. For ACS3 requests it also carries `Action`,
+   * `Version`, `SignatureNonce`, `Timestamp` and `AccessKeyId` taken from the headers, so the
+   * caller reads the common parameters the same way for both schemes.
+   */
+  readonly params: Readonly<Record<string, string>>;
+  /** Decoded query parameters alone: what an ACS3 signature covers one by one. */
+  readonly query: Readonly<Record<string, string>>;
+  /** Decoded form-body parameters alone. */
+  readonly form: Readonly<Record<string, string>>;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly rawBody: Buffer;
+  readonly sourceIp: string;
+  /**
+   * Paths the client may have signed, likeliest first: behind a stage or a custom domain's base
+   * path, API Gateway's `path` lacks the prefix the client put in its URL.
+   */
+  readonly pathCandidates: readonly string[];
+}
+
+export type RpcRequest =
+  | (RpcRequestBase & { readonly authScheme: 'v1' })
+  | (RpcRequestBase & { readonly authScheme: 'acs3'; readonly authorization: Acs3Authorization });
+
+/** Where ACS3 clients put the common parameters that v1 clients send as parameters. */
+const ACS3_HEADER_PARAMS = [
+  ['x-acs-action', 'Action'],
+  ['x-acs-version', 'Version'],
+  ['x-acs-signature-nonce', 'SignatureNonce'],
+  ['x-acs-date', 'Timestamp'],
+] as const;
+
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * Turns a proxy event into a request both signature schemes can verify. Throws
+ * `RpcRequestError`: `UnsupportedHTTPMethod` for anything but GET and POST, `InvalidParameter`
+ * for a repeated parameter or security header, undecodable text or a body that is not a form,
+ * `IncompleteSignature` for a malformed ACS3 `Authorization` header.
+ */
+export function parseRpcRequest(event: RpcProxyEvent): RpcRequest {
+  const method = event.httpMethod.toUpperCase();
+  if (method !== 'GET' && method !== 'POST') throw unsupportedHttpMethod();
+
+  const headers = readHeaders(event);
+  const rawBody = readBody(event);
+  const query = readQuery(event);
+  const form = readForm(rawBody, headers['content-type']);
+
+  const params = new Map(Object.entries(query));
+  for (const [name, value] of Object.entries(form)) {
+    if (params.has(name)) throw repeated(name);
+    params.set(name, value);
+  }
+
+  const base = {
+    method,
+    query,
+    form,
+    headers,
+    rawBody,
+    sourceIp: event.requestContext.identity.sourceIp,
+    pathCandidates: [...new Set([event.requestContext.path, event.path].filter(isNonEmpty))],
+  } as const;
+
+  const authorizationHeader = headers.authorization;
+  if (authorizationHeader === undefined || !isAcs3Authorization(authorizationHeader)) {
+    return { ...base, params: toRecord(params), authScheme: 'v1' };
+  }
+
+  const authorization = parseAcs3Authorization(authorizationHeader);
+  const fromHeaders: Array<readonly [string, string | undefined]> = [
+    ...ACS3_HEADER_PARAMS.map(([header, param]) => [param, headers[header]] as const),
+    ['AccessKeyId', authorization.accessKeyId],
+  ];
+  for (const [name, value] of fromHeaders) {
+    if (value === undefined) continue;
+    const given = params.get(name);
+    // A parameter that disagrees with its signed header would let the caller act as one
+    // thing while having signed another.
+    if (given !== undefined && given !== value) {
+      throw invalidParameter(name, 'It disagrees with the value in the request headers.');
+    }
+    params.set(name, value);
+  }
+  return { ...base, params: toRecord(params), authScheme: 'acs3', authorization };
+}
+
+function isNonEmpty(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
+}
+
+/** Null-prototype, so a parameter named `__proto__` or `constructor` is just a parameter. */
+function toRecord(entries: Iterable<readonly [string, string]>): Record<string, string> {
+  const record = Object.create(null) as Record<string, string>;
+  for (const [name, value] of entries) record[name] = value;
+  return record;
+}
+
+function repeated(name: string): RpcRequestError {
+  return invalidParameter(name, 'It is given more than once.');
+}
+
+function undecodable(where: string): RpcRequestError {
+  return new RpcRequestError('InvalidParameter', {
+    message: `The ${where} is not valid percent-encoded UTF-8.`,
+  });
+}
+
+/**
+ * Headers that take part in authentication may appear once: a repeated one could be read one
+ * way by the signature check and another way by the code that acts on it.
+ */
+function isSecurityHeader(name: string): boolean {
+  return name === 'authorization' || name === 'host' || name === 'content-type' || name.startsWith('x-acs-');
+}
+
+function readHeaders(event: RpcProxyEvent): Record<string, string> {
+  const values = new Map<string, string[]>();
+  // API Gateway fills both maps; `multiValueHeaders` is the complete one, `headers` keeps
+  // only the last of repeated values. Hand-built events may carry either.
+  const source = event.multiValueHeaders ?? Object.fromEntries(
+    Object.entries(event.headers ?? {}).map(([name, value]) => [name, value === undefined ? undefined : [value]]),
+  );
+  for (const [name, list] of Object.entries(source)) {
+    if (list === undefined) continue;
+    const lower = name.toLowerCase();
+    values.set(lower, [...(values.get(lower) ?? []), ...list]);
+  }
+  const headers: Array<[string, string]> = [];
+  for (const [name, list] of values) {
+    if (list.length === 0) continue;
+    if (list.length > 1 && isSecurityHeader(name)) throw invalidParameter(name, 'The header is given more than once.');
+    headers.push([name, list.join(', ')]);
+  }
+  return toRecord(headers);
+}
+
+function readBody(event: RpcProxyEvent): Buffer {
+  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** API Gateway has already percent-decoded query values (and leaves `+` as `+`). */
+function readQuery(event: RpcProxyEvent): Record<string, string> {
+  const entries: Array<[string, string]> = [];
+  if (event.multiValueQueryStringParameters) {
+    for (const [name, list] of Object.entries(event.multiValueQueryStringParameters)) {
+      if (list === undefined || list.length === 0) continue;
+      if (list.length > 1) throw repeated(name);
+      entries.push([name, list[0] ?? '']);
+    }
+  } else {
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+      if (value !== undefined) entries.push([name, value]);
+    }
+  }
+  return toRecord(entries);
+}
+
+function readForm(rawBody: Buffer, contentType: string | undefined): Record<string, string> {
+  if (rawBody.length === 0) return toRecord([]);
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== FORM_CONTENT_TYPE) {
+    throw invalidParameter('Content-Type', `RPC request bodies must be ${FORM_CONTENT_TYPE}.`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(rawBody);
+  } catch {
+    throw undecodable('request body');
+  }
+  let pairs: Array<[string, string]>;
+  try {
+    pairs = parseFormUrlEncoded(text);
+  } catch (error) {
+    if (error instanceof UndecodableInputError) throw undecodable('request body');
+    throw error;
+  }
+  const seen = new Map<string, string>();
+  for (const [name, value] of pairs) {
+    if (seen.has(name)) throw repeated(name);
+    seen.set(name, value);
+  }
+  return toRecord(seen);
+}

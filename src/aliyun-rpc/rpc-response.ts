@@ -1,0 +1,144 @@
+import { invalidParameter, type RpcRequestError } from './rpc-errors.js';
+import type { RpcRequest } from './rpc-request.js';
+import { assertXmlName, escapeXmlText } from './xml-text.js';
+
+export type ResponseFormat = 'JSON' | 'XML';
+
+/** Shaped like API Gateway's proxy result, without depending on its types. */
+export interface RpcHttpResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export type RpcValue = string | number | boolean | null | undefined | RpcBody | readonly RpcValue[];
+export interface RpcBody {
+  readonly [key: string]: RpcValue;
+}
+
+export interface RenderOptions {
+  /**
+   * XML element wrapping each item of a list, by the list's property name, e.g.
+   * `{ SuccessList: 'SendResult' }`. A list not named here repeats its own element per item,
+   * the layout older Aliyun XML samples show.
+   */
+  readonly listItemNames?: Readonly<Record<string, string>>;
+  readonly statusCode?: number;
+}
+
+/**
+ * Exactly these strings: the Tea clients only parse an error body as XML when the
+ * Content-Type is byte for byte `text/xml;charset=utf-8`.
+ */
+export const JSON_CONTENT_TYPE = 'application/json;charset=utf-8';
+export const XML_CONTENT_TYPE = 'text/xml;charset=utf-8';
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/** Reads the `Format` parameter: `JSON` or `XML` in any case, XML when absent. */
+export function parseResponseFormat(value: string | undefined): ResponseFormat {
+  if (value === undefined || value === '') return 'XML';
+  const upper = value.toUpperCase();
+  if (upper === 'JSON' || upper === 'XML') return upper;
+  throw invalidParameter('Format', 'Valid values are JSON and XML.');
+}
+
+/**
+ * The format to answer a request in. An explicit `Format` wins. Without one, a v1 request gets
+ * Aliyun's default, XML, but an ACS3 request gets JSON: the Tea clients send no `Format`, ask
+ * for `Accept: application/json` and cannot read an XML success body.
+ */
+export function responseFormatFor(request: Pick<RpcRequest, 'params' | 'authScheme'>): ResponseFormat {
+  const format = request.params.Format;
+  if ((format === undefined || format === '') && request.authScheme === 'acs3') return 'JSON';
+  return parseResponseFormat(format);
+}
+
+/**
+ * For rendering an error when the request may not even have parsed: never throws, falls back
+ * to XML, which every Aliyun client reads as an error (pop-core's RPC client as a parse
+ * failure, the Tea clients as the coded error).
+ */
+export function errorResponseFormat(format: string | undefined): ResponseFormat {
+  return format?.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
+}
+
+/**
+ * A success answer: JSON as given, or XML under `<rootName>`, e.g.
+ * `ResendEmailVerificationResponse`. A top-level `Code` is refused because pop-core treats any
+ * body carrying one as an error.
+ */
+export function renderRpcBody(
+  rootName: string,
+  body: RpcBody,
+  format: ResponseFormat,
+  options: RenderOptions = {},
+): RpcHttpResponse {
+  if (Object.hasOwn(body, 'Code')) {
+    throw new TypeError('A success body must not have a top-level Code: Aliyun clients would read it as an error.');
+  }
+  return render(rootName, body, format, options.statusCode ?? 200, options.listItemNames ?? {});
+}
+
+export interface ErrorContext {
+  readonly requestId: string;
+  /** The host the client called, as Aliyun reports it. */
+  readonly hostId: string;
+  readonly format: ResponseFormat;
+}
+
+/** `{RequestId, HostId, Code, Message, Recommend}` with the error's HTTP status. */
+export function renderRpcError(error: RpcRequestError, context: ErrorContext): RpcHttpResponse {
+  // Every field is always present: pop-core's XML reader indexes all four of
+  // RequestId, HostId, Code and Message and crashes on a missing one.
+  const body: RpcBody = {
+    RequestId: context.requestId,
+    HostId: context.hostId,
+    Code: error.code,
+    Message: error.message,
+    Recommend: error.recommend ?? '',
+  };
+  return render('Error', body, context.format, error.httpStatus, {});
+}
+
+function render(
+  rootName: string,
+  body: RpcBody,
+  format: ResponseFormat,
+  statusCode: number,
+  listItemNames: Readonly<Record<string, string>>,
+): RpcHttpResponse {
+  if (format === 'JSON') {
+    return { statusCode, headers: { 'Content-Type': JSON_CONTENT_TYPE }, body: JSON.stringify(body) };
+  }
+  assertXmlName(rootName);
+  return {
+    statusCode,
+    headers: { 'Content-Type': XML_CONTENT_TYPE },
+    body: `${XML_DECLARATION}${element(rootName, body, listItemNames)}`,
+  };
+}
+
+function element(name: string, value: RpcValue, listItemNames: Readonly<Record<string, string>>): string {
+  assertXmlName(name);
+  if (value === undefined) return '';
+  if (value === null) return `<${name}/>`;
+  if (Array.isArray(value)) {
+    const itemName = listItemNames[name];
+    if (itemName === undefined) return value.map((item) => listItem(name, item, listItemNames)).join('');
+    const items = value.map((item) => listItem(itemName, item, listItemNames)).join('');
+    return items === '' ? `<${name}/>` : `<${name}>${items}</${name}>`;
+  }
+  if (typeof value === 'object') {
+    const children = Object.entries(value as RpcBody)
+      .map(([childName, child]) => element(childName, child, listItemNames))
+      .join('');
+    return `<${name}>${children}</${name}>`;
+  }
+  return `<${name}>${escapeXmlText(String(value))}</${name}>`;
+}
+
+function listItem(name: string, item: RpcValue, listItemNames: Readonly<Record<string, string>>): string {
+  if (Array.isArray(item)) throw new TypeError(`"${name}" holds a list of lists, which has no XML layout here.`);
+  return element(name, item, listItemNames);
+}
