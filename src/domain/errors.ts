@@ -31,6 +31,21 @@ export class AlreadyVerifiedError extends DomainError {
   }
 }
 
+export class VerificationPendingError extends DomainError {
+  readonly code = 'VERIFICATION_PENDING';
+  constructor() {
+    super('A verification mail for this address is already pending.');
+  }
+}
+
+/** A request-level abuse limit (per account, per client IP) left no room for this address. */
+export class SendLimitError extends DomainError {
+  readonly code = 'SEND_LIMIT_REACHED';
+  constructor(readonly limit: 'account-daily' | 'client-ip') {
+    super(`The ${limit} send limit is reached.`);
+  }
+}
+
 export class QuotaExceededError extends DomainError {
   readonly code = 'QUOTA_EXCEEDED';
   constructor(readonly retryAfterSeconds: number) {

@@ -4,6 +4,7 @@ import {
   QuotaExceededError,
   StageFailedError,
   VerificationNotFoundError,
+  VerificationPendingError,
   inStage,
 } from './errors.js';
 import type { Lang } from './lang.js';
@@ -43,11 +44,15 @@ export interface SendResult {
 }
 
 /**
- * Starts a verification: a new pending record and its first code, or, for an address already
- * pending, a resend under the same quota.
+ * Starts a verification: a new pending record and its first code. For an address already
+ * pending, `ifPending` says whether to resend under the same quota or refuse.
  */
-export async function startVerification(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
-  return sendCode(deps, request, 'start');
+export async function startVerification(
+  deps: SendDependencies,
+  request: SendRequest,
+  ifPending: 'resend' | 'refuse' = 'resend',
+): Promise<SendResult> {
+  return sendCode(deps, request, ifPending === 'resend' ? 'start' : 'start-only');
 }
 
 /** Mails a fresh code to a pending address within its quota; the code mailed before stays valid. */
@@ -55,7 +60,11 @@ export async function resendVerificationCode(deps: SendDependencies, request: Se
   return sendCode(deps, request, 'resend');
 }
 
-async function sendCode(deps: SendDependencies, request: SendRequest, mode: 'start' | 'resend'): Promise<SendResult> {
+async function sendCode(
+  deps: SendDependencies,
+  request: SendRequest,
+  mode: 'start' | 'start-only' | 'resend',
+): Promise<SendResult> {
   const { address } = request;
   const now = deps.clock();
   const otp = await inStage('create-otp', () => deps.otps.issue(address.key, now));
@@ -73,9 +82,12 @@ async function sendCode(deps: SendDependencies, request: SendRequest, mode: 'sta
 
   let started = false;
   let outcome: SendOutcome | undefined;
-  if (mode === 'start') {
+  if (mode !== 'resend') {
     outcome = await storeStep(() => deps.store.createPending(command));
     started = outcome.kind === 'recorded';
+    if (outcome.kind === 'refused' && mode === 'start-only') {
+      throw outcome.current?.status === 'verified' ? new AlreadyVerifiedError() : new VerificationPendingError();
+    }
   }
   if (outcome === undefined || outcome.kind === 'refused') {
     outcome = await recordResend(deps, command);

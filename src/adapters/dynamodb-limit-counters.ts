@@ -1,0 +1,92 @@
+import {
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { LimitCounters, NonceRegistry } from '../domain/ports.js';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from './table-schema.js';
+
+const MAX_TAKE_ROUNDS = 3;
+
+/** Hard-limit counters: every take is a conditional ADD, so concurrent takes never pass the limit. */
+export class DynamoDbLimitCounters implements LimitCounters {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async take(counterKey: string, wanted: number, limit: number, expiresAt: number): Promise<number> {
+    let asking = Math.min(wanted, limit);
+    for (let round = 0; round < MAX_TAKE_ROUNDS && asking > 0; round++) {
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: { S: `LIMIT#${counterKey}` } },
+            UpdateExpression: 'SET #ttl = :ttl ADD used :asking',
+            ConditionExpression: 'attribute_not_exists(used) OR used <= :ceiling',
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: {
+              ':asking': { N: String(asking) },
+              ':ceiling': { N: String(limit - asking) },
+              ':ttl': { N: String(Math.ceil(expiresAt / 1000)) },
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return asking;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Not enough left for all of it: ask for what was left when the condition looked.
+        const used = Number(error.Item?.used?.N ?? limit);
+        asking = Math.min(asking - 1, limit - used);
+      }
+    }
+    return 0;
+  }
+
+  async giveBack(counterKey: string, units: number): Promise<void> {
+    if (units <= 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { [PARTITION_KEY]: { S: `LIMIT#${counterKey}` } },
+        UpdateExpression: 'ADD used :minus',
+        ConditionExpression: 'attribute_exists(used)',
+        ExpressionAttributeValues: { ':minus': { N: String(-units) } },
+      }),
+    );
+  }
+}
+
+/** Single-use request nonces, remembered until the request's timestamp can no longer be accepted. */
+export class DynamoDbNonceRegistry implements NonceRegistry {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(scope: string, nonce: string, now: number, expiresAt: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            [PARTITION_KEY]: { S: `NONCE#${scope}#${nonce}` },
+            expiresAt: { N: String(expiresAt) },
+            [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) },
+          },
+          // TTL deletes late: an expired nonce still stored may be claimed again.
+          ConditionExpression: 'attribute_not_exists(#pk) OR expiresAt <= :now',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: { ':now': { N: String(now) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
