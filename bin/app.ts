@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { EmailVerificationStack } from '../lib/email-verification-stack.js';
+
+const app = new App();
+
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+new EmailVerificationStack(app, 'EmailVerificationStack', {
+  description: 'Email verification resend service: API Gateway, two Lambda handlers, DynamoDB, SES',
+  // Environment-agnostic unless the CLI resolved an account (synth stays offline without one).
+  env:
+    process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+      ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
+      : undefined,
+  mailFrom: context('mailFrom') ?? 'no-reply@example.com',
+  sesIdentityArn: context('sesIdentityArn'),
+  publicBaseUrl: context('publicBaseUrl'),
+  webAclArn: context('webAclArn'),
+});
+
+// cdk-nag (v3 is a policy-validation plugin, not an aspect): every AwsSolutions finding
+// interrupts synthesis unless the construct acknowledges it with a reason
+// (`Validations.of(construct).acknowledge(...)` in lib/email-verification-stack.ts).
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

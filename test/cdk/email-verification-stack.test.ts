@@ -1,0 +1,433 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  EmailVerificationStack,
+  RESEND_CODE_FUNCTION_ID,
+  RPC_FUNCTION_ID,
+  senderAddress,
+} from '../../lib/email-verification-stack.js';
+
+type Json = Record<string, any>;
+
+const MAIL_FROM = 'no-reply@example.com';
+const TABLE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+// The feature flags `cdk synth` uses, so the tests see the template that is deployed.
+const cdkJsonContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as Json).context as Json;
+
+// Synthesized once: bundling both functions with esbuild takes a few seconds.
+let app: App;
+let stack: EmailVerificationStack;
+let template: Template;
+let resources: Record<string, Json>;
+
+beforeAll(() => {
+  app = new App({ context: cdkJsonContext });
+  stack = new EmailVerificationStack(app, 'EmailVerificationStack', { mailFrom: MAIL_FROM });
+  // Registered as bin/app.ts does: synthesis itself fails on any unacknowledged finding.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Json>;
+}, 120_000);
+
+function ofType(type: string): [string, Json][] {
+  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+}
+
+function logicalIdOf(type: string, id: string): string {
+  const match = ofType(type).find(([logicalId]) => logicalId.startsWith(id));
+  if (!match) throw new Error(`no ${type} ${id}`);
+  return match[0];
+}
+
+/** An array's order carries no meaning in a policy: sorted, so comparisons ignore it. */
+function sortedDeep(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(sortedDeep).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sortedDeep(v)]));
+  }
+  return value;
+}
+
+/** All statements of the inline policies attached to a role, arrays sorted. */
+function statementsOfRole(roleLogicalId: string): Json[] {
+  return ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => (policy.Properties.Roles as Json[]).some((role) => role.Ref === roleLogicalId))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Json[])
+    .map((statement) => sortedDeep(statement) as Json);
+}
+
+function actionsOf(statement: Json): string[] {
+  return ([] as string[]).concat(statement.Action);
+}
+
+function findKeyDeep(value: unknown, key: string): boolean {
+  if (Array.isArray(value)) return value.some((item) => findKeyDeep(item, key));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => k === key || findKeyDeep(v, key));
+  }
+  return false;
+}
+
+describe('DynamoDB table', () => {
+  test('pk string key, on-demand, TTL, point-in-time recovery, encrypted, retained', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+});
+
+describe('secrets', () => {
+  test('three generated secrets, no key material in the template', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: '{"kid":"k1"}',
+        GenerateStringKey: 'key',
+        PasswordLength: 64,
+        ExcludePunctuation: true,
+      },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectEquals({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: '{}',
+        GenerateStringKey: 'rpc-default',
+        PasswordLength: 40,
+        ExcludePunctuation: true,
+      },
+    });
+    expect(findKeyDeep(template.toJSON(), 'SecretString')).toBe(false);
+  });
+});
+
+describe('functions', () => {
+  const secretRef = (id: string) => ({ Ref: logicalIdOf('AWS::SecretsManager::Secret', id) });
+
+  test.each([RESEND_CODE_FUNCTION_ID, RPC_FUNCTION_ID])('%s: arm64, nodejs24.x, handler, fixed logical id', (id) => {
+    const fn = resources[id];
+    expect(fn?.Type).toBe('AWS::Lambda::Function');
+    expect(fn?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 512,
+      LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+    });
+    expect(fn?.Properties.Timeout).toBeLessThan(29);
+  });
+
+  test('environment: config and secret ARNs, never key material', () => {
+    const resendEnv = resources[RESEND_CODE_FUNCTION_ID]!.Properties.Environment.Variables as Json;
+    const rpcEnv = resources[RPC_FUNCTION_ID]!.Properties.Environment.Variables as Json;
+    const shared = {
+      TABLE_NAME: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'VerificationTable') },
+      MAIL_FROM,
+      TOKEN_SIGNING_SECRET_ARN: secretRef('TokenSigningSecret'),
+      OTP_HASH_SECRET_ARN: secretRef('OtpHashSecret'),
+      EXPOSE_ERROR_TRACES: 'false',
+      NODE_OPTIONS: '--enable-source-maps',
+      RESEND_COOLDOWN_SECONDS: '60',
+      RESEND_MAX_PER_WINDOW: '5',
+      RESEND_WINDOW_SECONDS: '3600',
+      OTP_TTL_SECONDS: '600',
+      TOKEN_TTL_SECONDS: '3600',
+    };
+    expect(resendEnv).toEqual(shared);
+    expect(rpcEnv).toEqual({
+      ...shared,
+      RPC_ACCESS_KEYS_SECRET_ARN: secretRef('RpcAccessKeysSecret'),
+      RPC_MAX_EMAILS: '50',
+      RPC_MAX_VERIFICATIONS_PER_DAY: '500',
+    });
+    // The local-only variables that carry key material in plain text are never set in AWS.
+    for (const env of [resendEnv, rpcEnv]) {
+      for (const name of ['JWT_SIGNING_KEY', 'OTP_HASH_KEY', 'RPC_ACCESS_KEY_SECRET', 'RPC_ACCESS_KEY_ID']) {
+        expect(env).not.toHaveProperty(name);
+      }
+      for (const [name, value] of Object.entries(env)) {
+        if (name.endsWith('_SECRET_ARN')) expect(value).toEqual({ Ref: expect.any(String) });
+      }
+    }
+  });
+
+  test('log groups keep one month', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(3);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+});
+
+describe('IAM: least privilege', () => {
+  const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table', 'VerificationTable'), 'Arn'] });
+  const sesIdentity = (identity: string) => ({
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:identity/${identity}`],
+    ],
+  });
+
+  test.each([
+    [RESEND_CODE_FUNCTION_ID, ['OtpHashSecret', 'TokenSigningSecret']],
+    [RPC_FUNCTION_ID, ['OtpHashSecret', 'RpcAccessKeysSecret', 'TokenSigningSecret']],
+  ])('%s role: own log group, four item actions, SendEmail as the sender, its secrets', (id, secretIds) => {
+    const roleId = resources[id]!.Properties.Role['Fn::GetAtt'][0] as string;
+    expect(resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(resources[roleId]!.Properties.Policies).toBeUndefined();
+    expect(resources[roleId]!.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+
+    const statements = statementsOfRole(roleId);
+    const logGroupId = resources[id]!.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(statements).toHaveLength(4);
+    expect(statements).toEqual(
+      expect.arrayContaining(sortedDeep([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        { Effect: 'Allow', Action: TABLE_ACTIONS, Resource: tableArn() },
+        {
+          Effect: 'Allow',
+          Action: 'ses:SendEmail',
+          Resource: [sesIdentity('example.com'), sesIdentity(MAIL_FROM)],
+          Condition: { StringEquals: { 'ses:FromAddress': MAIL_FROM } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: secretIds.map((secretId) => ({ Ref: logicalIdOf('AWS::SecretsManager::Secret', secretId) })),
+        },
+      ]) as Json[]),
+    );
+  });
+
+  test('no wildcard, Scan, Query or batch action anywhere in the template', () => {
+    const actions = ofType('AWS::IAM::Policy').flatMap(([, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as Json[]).flatMap(actionsOf),
+    );
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) {
+      expect(action).not.toContain('*');
+      expect(action).not.toMatch(/^dynamodb:(Scan|Query|Batch.*|DescribeTable|.*Table)$/);
+    }
+    const dynamoActions = [...new Set(actions.filter((action) => action.startsWith('dynamodb:')))].sort();
+    expect(dynamoActions).toEqual(TABLE_ACTIONS);
+    const secretActions = [...new Set(actions.filter((action) => action.startsWith('secretsmanager:')))];
+    expect(secretActions).toEqual(['secretsmanager:GetSecretValue']);
+    const sesActions = [...new Set(actions.filter((action) => action.startsWith('ses:')))];
+    expect(sesActions).toEqual(['ses:SendEmail']);
+  });
+});
+
+describe('API Gateway', () => {
+  function routes(): Map<string, Json> {
+    const pathOf = (ref: Json): string => {
+      if (ref['Fn::GetAtt']) return '';
+      const resource = resources[ref.Ref as string]!;
+      return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+    };
+    return new Map(
+      ofType('AWS::ApiGateway::Method').map(([, method]) => [
+        `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId) || '/'}`,
+        method.Properties,
+      ]),
+    );
+  }
+  const integrationTarget = (method: Json): string => {
+    const uri = JSON.stringify(method.Integration.Uri);
+    if (uri.includes(`"${RESEND_CODE_FUNCTION_ID}"`)) return RESEND_CODE_FUNCTION_ID;
+    if (uri.includes(`"${RPC_FUNCTION_ID}"`)) return RPC_FUNCTION_ID;
+    return uri;
+  };
+
+  test('exactly the six routes, Lambda proxy integrations to the right function', () => {
+    const table = routes();
+    expect([...table.keys()].sort()).toEqual(
+      [
+        'POST /api/v1/users/email-verification-code',
+        'POST /api/v1/users/email-verification',
+        'GET /',
+        'POST /',
+        'GET /email-verification',
+        'POST /email-verification',
+      ].sort(),
+    );
+    for (const [route, method] of table) {
+      expect(method.Integration.Type).toBe('AWS_PROXY');
+      expect(method.Integration.IntegrationHttpMethod).toBe('POST');
+      expect(method.AuthorizationType).toBe('NONE');
+      expect(integrationTarget(method)).toBe(route.includes('/api/v1/users/') ? RESEND_CODE_FUNCTION_ID : RPC_FUNCTION_ID);
+    }
+  });
+
+  test('IAM routes require the Authorization header; a missing one is the service 401/406', () => {
+    const validatorId = logicalIdOf('AWS::ApiGateway::RequestValidator', 'RequestValidator');
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    for (const [route, method] of routes()) {
+      if (route.includes('/api/v1/users/')) {
+        expect(method.RequestParameters).toEqual({ 'method.request.header.Authorization': true });
+        expect(method.RequestValidatorId).toEqual({ Ref: validatorId });
+      } else {
+        // RPC routes authenticate by signature in the parameters; the page by its link token.
+        expect(method.RequestParameters).toBeUndefined();
+      }
+    }
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_PARAMETERS',
+      StatusCode: '401',
+      ResponseTemplates: {
+        'application/json': Match.serializedJson({
+          group: 'user',
+          code: 406,
+          message: 'Invalid email verification token.',
+          traces: ['$context.requestId'],
+        }),
+      },
+    });
+  });
+
+  test('stage prod: throttling, JSON access logs without secrets, error-only execution logs', () => {
+    const [[, stage]] = ofType('AWS::ApiGateway::Stage') as [[string, Json]];
+    expect(stage.Properties.StageName).toBe('prod');
+    expect(stage.Properties.MethodSettings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+        expect.objectContaining({
+          HttpMethod: 'POST',
+          ResourcePath: '/~1api~1v1~1users~1email-verification-code',
+          ThrottlingRateLimit: 25,
+          ThrottlingBurstLimit: 50,
+        }),
+      ]),
+    );
+    for (const setting of stage.Properties.MethodSettings as Json[]) expect(setting.DataTraceEnabled).not.toBe(true);
+
+    const accessLogs = logicalIdOf('AWS::Logs::LogGroup', 'ApiAccessLogs');
+    expect(stage.Properties.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [accessLogs, 'Arn'] });
+    const format = stage.Properties.AccessLogSetting.Format as string;
+    expect(Object.keys(JSON.parse(format))).toEqual(
+      expect.arrayContaining(['requestId', 'ip', 'httpMethod', 'resourcePath', 'status', 'requestTime']),
+    );
+    expect(format).not.toMatch(/\$input|body|authorization|querystring|\$context\.authorizer/i);
+  });
+
+  test('outputs: API URL, table name, secret ARNs', () => {
+    const outputs = template.toJSON().Outputs as Json;
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['ApiUrl', 'OtpHashSecretArn', 'RpcAccessKeysSecretArn', 'TableName', 'TokenSigningSecretArn'].sort(),
+    );
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  test('no unacknowledged error or warning', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    const findings = report.violations.map((violation) => `${violation.severity} ${violation.ruleName}`);
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  test('the checker is live: an unacknowledged finding is reported', () => {
+    const scratch = new App();
+    const other = new Stack(scratch, 'Other');
+    new Secret(other, 'Unrotated');
+    const report = new AwsSolutionsChecks(scratch).validateScope(other);
+    expect(report.violations.map((violation) => violation.ruleName)).toContain('AwsSolutions-SMG4');
+  });
+
+  test('every acknowledgment carries a reason', () => {
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, unknown>));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) {
+      expect(id).toMatch(/AwsSolutions-/);
+      expect(JSON.stringify(reason).length).toBeGreaterThan(80);
+    }
+  });
+});
+
+describe('stack props', () => {
+  // No bundling here: only the IAM and API wiring is under test.
+  const build = (props: Partial<ConstructorParameters<typeof EmailVerificationStack>[2]>) => {
+    const scratch = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    const built = new EmailVerificationStack(scratch, 'Scratch', { mailFrom: MAIL_FROM, ...props });
+    return { built, template: Template.fromStack(built), scratch };
+  };
+
+  test('display-name sender, explicit SES identity, quota overrides, WAF association', () => {
+    const identity = 'arn:aws:ses:eu-west-1:123456789012:identity/mail.example.org';
+    const webAclArn = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/api/0000';
+    const { built, template: scratchTemplate, scratch } = build({
+      mailFrom: 'Example Sign-up <hello@Mail.Example.org>',
+      sesIdentityArn: identity,
+      quota: { resendCooldownSeconds: 30, otpTtlSeconds: 300 },
+      rpc: { maxEmails: 20 },
+      webAclArn,
+    });
+    scratchTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'ses:SendEmail',
+            Resource: identity,
+            Condition: { StringEquals: { 'ses:FromAddress': 'hello@Mail.Example.org' } },
+          },
+        ]),
+      },
+    });
+    scratchTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          MAIL_FROM: 'Example Sign-up <hello@Mail.Example.org>',
+          RESEND_COOLDOWN_SECONDS: '30',
+          RESEND_MAX_PER_WINDOW: '5',
+          OTP_TTL_SECONDS: '300',
+          RPC_MAX_EMAILS: '20',
+        }),
+      },
+    });
+    scratchTemplate.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: webAclArn });
+    expect(new AwsSolutionsChecks(scratch).validateScope(built).violations).toEqual([]);
+  });
+
+  test('the sender must be an address', () => {
+    expect(senderAddress('no-reply@example.com')).toBe('no-reply@example.com');
+    expect(senderAddress('Name <a@b.example>')).toBe('a@b.example');
+    expect(() => senderAddress('not an address')).toThrow(/mailFrom/);
+    expect(() => senderAddress('a@b.example, c@d.example')).toThrow(/mailFrom/);
+  });
+});
