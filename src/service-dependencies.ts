@@ -1,11 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
+import { DynamoDbLimitCounters, DynamoDbNonceRegistry } from './adapters/dynamodb-limit-counters.js';
 import { DynamoDbVerificationStore } from './adapters/dynamodb-verification-store.js';
 import { loadServiceSecrets, type ServiceSecrets } from './adapters/service-secrets.js';
 import { SesMailer } from './adapters/ses-mailer.js';
 import { loadConfig, type ServiceConfig } from './config.js';
 import { OtpIssuer, type RandomInteger } from './domain/otp.js';
-import type { Mailer, VerificationStore } from './domain/ports.js';
+import type { LimitCounters, Mailer, NonceRegistry, VerificationStore } from './domain/ports.js';
 import type { SendDependencies } from './domain/send-verification-code.js';
 import type { VerifyDependencies } from './domain/verify-address.js';
 import { VerificationTokens } from './domain/verification-token.js';
@@ -17,6 +18,8 @@ export interface ServiceDependencies {
   readonly dynamodb: DynamoDBClient;
   readonly store: VerificationStore;
   readonly mailer: Mailer;
+  readonly counters: LimitCounters;
+  readonly nonces: NonceRegistry;
   readonly send: SendDependencies;
   readonly verify: VerifyDependencies;
   readonly sessionTokens: VerificationTokens;
@@ -55,6 +58,8 @@ export function createServiceDependencies(
     dynamodb,
     store,
     mailer,
+    counters: new DynamoDbLimitCounters(dynamodb, config.tableName),
+    nonces: new DynamoDbNonceRegistry(dynamodb, config.tableName),
     clock,
     send: {
       store,

@@ -18,7 +18,12 @@ export type RpcErrorCode =
   | 'Throttling.User'
   | 'UnsupportedHTTPMethod'
   | 'InternalError'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  // This service's own, for the verification family's single-address actions.
+  | 'InvalidToken'
+  | 'InvalidToken.Expired'
+  | 'EmailAlreadyVerified'
+  | 'EmailNotSubmitted';
 
 export interface RpcErrorDefinition {
   readonly httpStatus: number;
@@ -57,6 +62,10 @@ export const RPC_ERROR_CATALOGUE: Readonly<Record<RpcErrorCode, RpcErrorDefiniti
     message: 'The request processing has failed due to some unknown error, exception or failure.',
   },
   ServiceUnavailable: { httpStatus: 503, message: 'The request has failed due to a temporary failure of the server.' },
+  InvalidToken: { httpStatus: 400, message: 'The specified verification token is invalid.' },
+  'InvalidToken.Expired': { httpStatus: 400, message: 'The specified verification token has expired.' },
+  EmailAlreadyVerified: { httpStatus: 400, message: 'The email address has already been verified.' },
+  EmailNotSubmitted: { httpStatus: 404, message: 'The email address has not been submitted for verification.' },
 };
 
 export interface RpcRequestErrorOptions {

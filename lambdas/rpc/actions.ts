@@ -1,0 +1,180 @@
+import { isIP } from 'node:net';
+import {
+  invalidParameter,
+  missingEmail,
+  missingParameter,
+  type RpcBody,
+} from '../../src/aliyun-rpc/index.js';
+import { normalizeEmailAddress, type EmailAddress } from '../../src/domain/address.js';
+import { parseEmailList, TooManyAddressesError } from '../../src/domain/email-list.js';
+import { InvalidAddressError } from '../../src/domain/errors.js';
+import { parseLang, type Lang } from '../../src/domain/lang.js';
+import { sendBatch, type BatchLimit, type BatchRequest } from '../../src/domain/send-batch.js';
+import { verifyByLink } from '../../src/domain/verify-address.js';
+import { isLive } from '../../src/domain/verification-record.js';
+import { maskEmail } from '../../src/observability/mask-email.js';
+import type { LogFields } from '../../src/observability/request-log.js';
+import type { ServiceDependencies } from '../../src/service-dependencies.js';
+import { emailNotSubmitted, rpcErrorOf } from './rpc-domain-errors.js';
+import { sortSendResults } from './send-results.js';
+
+export interface ActionContext {
+  readonly params: Readonly<Record<string, string>>;
+  readonly accessKeyId: string;
+  readonly requestId: string;
+  /** Base URL of this API, for the link in the mail. */
+  readonly publicBaseUrl: string;
+  readonly logFields: LogFields;
+}
+
+export interface ActionResult {
+  readonly body: RpcBody;
+  readonly listItemNames?: Readonly<Record<string, string>>;
+}
+
+export type Action = (deps: ServiceDependencies, context: ActionContext) => Promise<ActionResult>;
+
+const SEND_RESULT_LISTS = { SuccessList: 'SendResult', FailList: 'SendResult', ExistList: 'SendResult' };
+
+/** The actions of the 2018-01-29 API this endpoint serves, by name. */
+export const ACTIONS: Readonly<Record<string, Action>> = {
+  ResendEmailVerification: async (deps, context) => {
+    const { SuccessList, FailList } = await sendToList(deps, context, 'resend');
+    return { body: { RequestId: context.requestId, SuccessList, FailList }, listItemNames: SEND_RESULT_LISTS };
+  },
+
+  SubmitEmailVerification: async (deps, context) => {
+    const sendIfExist = booleanParam(context.params, 'SendIfExist', false);
+    const lists = await sendToList(deps, context, sendIfExist ? 'submit-or-resend' : 'submit');
+    return { body: { RequestId: context.requestId, ...lists }, listItemNames: SEND_RESULT_LISTS };
+  },
+
+  VerifyEmail: async (deps, context) => {
+    const token = context.params.Token;
+    if (!token) throw missingParameter('Token');
+    try {
+      const claims = await deps.linkTokens.read(token, deps.clock());
+      context.logFields.email = maskEmail(claims.address);
+      await verifyByLink(deps.verify, claims, clientIpParam(context.params));
+    } catch (error) {
+      throw rpcErrorOf(error);
+    }
+    return { body: { RequestId: context.requestId } };
+  },
+
+  QueryEmailVerification: async (deps, context) => {
+    const address = singleAddressParam(context.params);
+    context.logFields.email = maskEmail(address.address);
+    const record = await deps.store.find(address.key);
+    if (!isLive(record, deps.clock())) throw emailNotSubmitted();
+    return {
+      body: {
+        RequestId: context.requestId,
+        Email: record.address,
+        VerificationStatus: record.status === 'verified' ? 1 : 0,
+        GmtCreate: aliyunTime(record.createdAt),
+        GmtModified: aliyunTime(record.updatedAt),
+        TokenSendTime: aliyunTime(Math.max(...record.sendLog)),
+        SendIp: record.lastSendIp ?? '',
+        ConfirmIp: record.confirmIp ?? '',
+      },
+    };
+  },
+};
+
+async function sendToList(deps: ServiceDependencies, context: ActionContext, action: BatchRequest['action']) {
+  const { params } = context;
+  const rawEmails = params.Email;
+  if (rawEmails === undefined || rawEmails.trim() === '') throw missingEmail();
+  const lang = langParam(params);
+  const clientIp = clientIpParam(params);
+  let entries;
+  try {
+    entries = parseEmailList(rawEmails, deps.config.rpc.maxEmails);
+  } catch (error) {
+    if (error instanceof TooManyAddressesError) throw invalidParameter('Email', error.message);
+    throw error;
+  }
+  context.logFields.emails = entries.length;
+  const outcomes = await sendBatch(
+    { ...deps.send, counters: deps.counters },
+    {
+      entries,
+      action,
+      lang,
+      ...(clientIp ? { clientIp } : {}),
+      limits: batchLimits(deps, context.accessKeyId, clientIp),
+      concurrency: deps.config.rpc.batchConcurrency,
+      linkFor: async (address: EmailAddress, now: number) => {
+        const token = await deps.linkTokens.issue(address, now);
+        return `${context.publicBaseUrl}/email-verification?token=${token}&lang=${lang}`;
+      },
+    },
+  );
+  const sorted = sortSendResults(outcomes, lang);
+  context.logFields.sent = sorted.SuccessList.length;
+  context.logFields.failCodes = [...new Set(sorted.FailList.map((entry) => entry.Code))];
+  return sorted;
+}
+
+/** Per access key per UTC day (Aliyun's 500), and per end-user IP per hour when one is given. */
+function batchLimits(deps: ServiceDependencies, accessKeyId: string, clientIp: string | undefined): BatchLimit[] {
+  const now = deps.clock();
+  const day = new Date(now).toISOString().slice(0, 10);
+  const hour = new Date(now).toISOString().slice(0, 13);
+  const dayEnds = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+  const hourEnds = Date.parse(`${hour}:00:00Z`) + 3_600_000;
+  const limits: BatchLimit[] = [
+    {
+      name: 'account-daily',
+      counterKey: `account#${accessKeyId}#${day}`,
+      limit: deps.config.rpc.maxVerificationsPerDay,
+      expiresAt: dayEnds + 86_400_000,
+    },
+  ];
+  if (clientIp) {
+    limits.push({
+      name: 'client-ip',
+      counterKey: `ip#${clientIp}#${hour}`,
+      limit: deps.config.rpc.maxPerClientIpPerHour,
+      expiresAt: hourEnds + 3_600_000,
+    });
+  }
+  return limits;
+}
+
+function langParam(params: Readonly<Record<string, string>>): Lang {
+  const lang = parseLang(params.Lang);
+  if (!lang) throw invalidParameter('Lang', 'Valid values are zh and en.');
+  return lang;
+}
+
+function clientIpParam(params: Readonly<Record<string, string>>): string | undefined {
+  const ip = params.UserClientIp?.trim();
+  if (!ip) return undefined;
+  if (isIP(ip) === 0) throw invalidParameter('UserClientIp', 'It must be an IPv4 or IPv6 address.');
+  return ip;
+}
+
+function booleanParam(params: Readonly<Record<string, string>>, name: string, fallback: boolean): boolean {
+  const value = params[name]?.toLowerCase();
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw invalidParameter(name, 'Valid values are true and false.');
+}
+
+function singleAddressParam(params: Readonly<Record<string, string>>): EmailAddress {
+  const raw = params.Email;
+  if (raw === undefined || raw.trim() === '') throw missingEmail();
+  try {
+    return normalizeEmailAddress(raw);
+  } catch (error) {
+    if (error instanceof InvalidAddressError) throw invalidParameter('Email', 'It must be one valid email address.');
+    throw error;
+  }
+}
+
+/** Aliyun's `2019-02-19 16:38:07`, in UTC. */
+function aliyunTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ');
+}

@@ -1,0 +1,84 @@
+import {
+  AlreadyVerifiedError,
+  InvalidAddressError,
+  QuotaExceededError,
+  SendLimitError,
+  StageFailedError,
+  VerificationNotFoundError,
+  VerificationPendingError,
+} from '../../src/domain/errors.js';
+import type { Lang } from '../../src/domain/lang.js';
+import type { BatchOutcome } from '../../src/domain/send-batch.js';
+
+/** One entry of SuccessList / FailList / ExistList, as Aliyun's SDK models name it. */
+export type SendResult = {
+  readonly Email: string;
+  readonly Code: string;
+  readonly Message: string;
+};
+
+type Wording = Record<Lang, string>;
+
+/** Per-address codes: Aliyun's own first (spelled as the seed spells them), then ours. */
+export const SEND_RESULT_CODES = {
+  Success: { en: 'Success', zh: '成功' },
+  SendTokenQuotaExceeded: {
+    en: 'The maximum number of attempts allowed to send the email verification link is exceeded.',
+    zh: '发送邮箱验证链接的次数超过上限。',
+  },
+  ParameterIllegall: { en: 'Parameter error', zh: '参数错误' },
+  EmailNotSubmitted: {
+    en: 'The email address has not been submitted for verification.',
+    zh: '该邮箱尚未提交验证。',
+  },
+  EmailAlreadyVerified: { en: 'The email address has already been verified.', zh: '该邮箱已通过验证。' },
+  EmailVerificationExists: {
+    en: 'A verification email was already sent to this address.',
+    zh: '该邮箱的验证邮件已经发送。',
+  },
+  SendEmailFailed: {
+    en: 'The verification email could not be sent. Try again later.',
+    zh: '验证邮件发送失败，请稍后重试。',
+  },
+  DailyLimitExceeded: {
+    en: 'The daily limit of verification emails for this account is reached.',
+    zh: '该账号当日发送验证邮件的数量已达上限。',
+  },
+  ClientIpLimitExceeded: {
+    en: 'Too many verification emails were requested from this client IP.',
+    zh: '该客户端 IP 请求发送验证邮件过于频繁。',
+  },
+  InternalError: { en: 'An internal error occurred. Try again later.', zh: '内部错误，请稍后重试。' },
+} satisfies Record<string, Wording>;
+
+export type SendResultCode = keyof typeof SEND_RESULT_CODES;
+
+export interface SortedResults {
+  readonly SuccessList: SendResult[];
+  readonly FailList: SendResult[];
+  readonly ExistList: SendResult[];
+}
+
+/** The one place a batch entry's outcome becomes its list, code and message. */
+export function sortSendResults(outcomes: readonly BatchOutcome[], lang: Lang): SortedResults {
+  const sorted: SortedResults = { SuccessList: [], FailList: [], ExistList: [] };
+  for (const outcome of outcomes) {
+    const [list, code] = classify(outcome.error);
+    sorted[list].push({ Email: outcome.given, Code: code, Message: SEND_RESULT_CODES[code][lang] });
+  }
+  return sorted;
+}
+
+function classify(error: unknown): [keyof SortedResults, SendResultCode] {
+  if (error === undefined) return ['SuccessList', 'Success'];
+  if (error instanceof VerificationPendingError) return ['ExistList', 'EmailVerificationExists'];
+  if (error instanceof QuotaExceededError) return ['FailList', 'SendTokenQuotaExceeded'];
+  if (error instanceof InvalidAddressError) return ['FailList', 'ParameterIllegall'];
+  if (error instanceof VerificationNotFoundError) return ['FailList', 'EmailNotSubmitted'];
+  if (error instanceof AlreadyVerifiedError) return ['FailList', 'EmailAlreadyVerified'];
+  if (error instanceof SendLimitError) {
+    return ['FailList', error.limit === 'account-daily' ? 'DailyLimitExceeded' : 'ClientIpLimitExceeded'];
+  }
+  if (error instanceof StageFailedError && error.stage === 'send-mail') return ['FailList', 'SendEmailFailed'];
+  return ['FailList', 'InternalError'];
+}
