@@ -1,0 +1,188 @@
+/**
+ * `npm start`: DynamoDB Local + local SES + the table + the API on http://127.0.0.1:3000, calling
+ * the real Lambda handlers with API Gateway proxy events. Ctrl-C stops all of it.
+ *
+ * Environment: PORT (3000), SES_PORT (8005), DYNAMODB_PORT (8000), TABLE_NAME
+ * (email-verification); 0 for a port picks a free one. Everything else the handlers read keeps
+ * its value, or gets the local default from local-environment.ts.
+ */
+import { pathToFileURL } from 'node:url';
+import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
+import {
+  DEFAULT_API_PORT,
+  DEFAULT_DYNAMODB_PORT,
+  DEFAULT_SES_PORT,
+  LOCAL_HOST,
+  applyEnvironment,
+  localEnvironment,
+  localUrl,
+  readLocalPorts,
+  readTableName,
+  restoreEnvironment,
+} from './local-environment.js';
+import { assertPortFree, findFreePort } from './ports.js';
+import { startLocalServices } from './services.js';
+
+export interface LocalStackOptions {
+  /** API port; 0 picks a free one. Default 3000. */
+  readonly port?: number;
+  /** Local SES port; 0 picks a free one. Default 8005. */
+  readonly sesPort?: number;
+  /** DynamoDB Local port; 0 picks a free one. Default 8000. */
+  readonly dynamodbPort?: number;
+  readonly tableName?: string;
+  /** Routes to serve instead of the real handlers (tests, stubs). */
+  readonly routes?: readonly BridgeRoute[];
+  /**
+   * Load the handlers at start-up: 'warn' (default) reports a load failure on stderr and keeps
+   * serving (the route answers 502 until the module loads), 'strict' fails the start, 'off' waits
+   * for the first request.
+   */
+  readonly preload?: 'warn' | 'strict' | 'off';
+  /** A line per API request. */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly sesEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly tableName: string;
+  /** The variables set in process.env for the handlers. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Stops the API, SES and DynamoDB Local and restores process.env; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const requestedApiPort = options.port ?? DEFAULT_API_PORT;
+  // Fail on a taken API port before spending seconds on Java.
+  if (requestedApiPort !== 0) await assertPortFree(requestedApiPort, 'the API', 'PORT');
+  const services = await startLocalServices({
+    dynamodbPort: options.dynamodbPort ?? DEFAULT_DYNAMODB_PORT,
+    sesPort: options.sesPort ?? DEFAULT_SES_PORT,
+    tableName: options.tableName ?? readTableName(),
+  });
+  let previousEnv: Record<string, string | undefined> | undefined;
+  try {
+    const apiPort = requestedApiPort === 0 ? await findFreePort() : requestedApiPort;
+    const apiUrl = localUrl(apiPort);
+    // The handlers read their configuration at import, so the environment comes first.
+    const environment = localEnvironment({
+      dynamodbEndpoint: services.dynamodbEndpoint,
+      sesEndpoint: services.sesEndpoint,
+      tableName: services.tableName,
+      apiUrl,
+    });
+    previousEnv = applyEnvironment(environment);
+
+    const bridge = createApiBridge({ routes: options.routes ?? defaultRoutes(), log: options.log });
+    await bridge.listen(apiPort, LOCAL_HOST);
+    const preload = options.preload ?? 'warn';
+    if (preload !== 'off') {
+      try {
+        await bridge.preload();
+      } catch (error) {
+        if (preload === 'strict') {
+          await bridge.close();
+          throw error;
+        }
+        process.stderr.write(
+          `warning: a Lambda handler failed to load; its routes answer 502 until it loads:\n  ${(error as Error)?.message ?? error}\n`,
+        );
+      }
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      apiUrl,
+      sesEndpoint: services.sesEndpoint,
+      dynamodbEndpoint: services.dynamodbEndpoint,
+      tableName: services.tableName,
+      environment,
+      stop: () =>
+        (stopping ??= (async () => {
+          await Promise.allSettled([bridge.close(), services.stop()]);
+          if (previousEnv) restoreEnvironment(previousEnv);
+        })()),
+    };
+  } catch (error) {
+    await services.stop();
+    if (previousEnv) restoreEnvironment(previousEnv);
+    throw error;
+  }
+}
+
+function banner(stack: LocalStack): string {
+  const env = stack.environment;
+  return [
+    '',
+    'Email verification service: local stack is up',
+    '',
+    `  API (API Gateway -> Lambda)   ${stack.apiUrl}`,
+    `    IAM:  POST ${stack.apiUrl}/api/v1/users/email-verification-code`,
+    `          POST ${stack.apiUrl}/api/v1/users/email-verification`,
+    `    RPC:  GET|POST ${stack.apiUrl}/   (Aliyun RPC, Version 2018-01-29)`,
+    `    Link: GET ${stack.apiUrl}/email-verification?token=...`,
+    `  Inbox viewer (local SES)      ${stack.sesEndpoint}`,
+    `  Inbox as JSON                 ${stack.sesEndpoint}/store`,
+    `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
+    '',
+    `  RPC AccessKeyId               ${env.RPC_ACCESS_KEY_ID}`,
+    `  RPC AccessKeySecret           ${env.RPC_ACCESS_KEY_SECRET}`,
+    '',
+    'Try it (in another terminal):',
+    '  TOKEN=$(npm run --silent verification -- start you@example.com)',
+    `  curl -i -X POST ${stack.apiUrl}/api/v1/users/email-verification-code -H "Authorization: Bearer $TOKEN"`,
+    `  curl -s ${stack.sesEndpoint}/store      # read the code from the newest mail`,
+    `  curl -i -X POST ${stack.apiUrl}/api/v1/users/email-verification -H "Authorization: Bearer $TOKEN" \\`,
+    `       -H 'Content-Type: application/json' -d '{"code":"123456"}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  // Before any SDK client exists: the SDK's "Node 20 support is ending" warning is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let stack: LocalStack | undefined;
+  let shuttingDown = false;
+  const shutdown = (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    process.stdout.write('\nStopping the local stack...\n');
+    // process.exit runs the services' exit hook, which kills DynamoDB Local even mid-start.
+    const hardStop = setTimeout(() => process.exit(code), 10_000);
+    hardStop.unref();
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(code));
+  };
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGHUP', () => shutdown(0));
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`fatal: ${error.stack ?? error}\n`);
+    shutdown(1);
+  });
+
+  const ports = readLocalPorts();
+  try {
+    stack = await startLocalStack({
+      port: ports.apiPort,
+      sesPort: ports.sesPort,
+      dynamodbPort: ports.dynamodbPort,
+      tableName: readTableName(),
+      log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    });
+  } catch (error) {
+    process.stderr.write(`error: could not start the local stack: ${(error as Error)?.message ?? error}\n`);
+    process.exit(1);
+  }
+  if (shuttingDown) {
+    await stack.stop();
+    return;
+  }
+  process.stdout.write(banner(stack));
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) void main();
