@@ -100,6 +100,18 @@ export function restoreEnvironment(previous: Record<string, string | undefined>,
   }
 }
 
+/**
+ * The environment for test runs: like localEnvironment, but every local default is forced (the
+ * developer's shell does not leak AWS credentials, another RPC key or EXPOSE_ERROR_TRACES=false
+ * into tests), and `unset` lists variables to remove.
+ */
+export function testEnvironment(endpoints: LocalEndpoints): { set: Record<string, string>; unset: string[] } {
+  return {
+    set: { ...localEnvironment(endpoints, {}), ...LOCAL_DEFAULTS, EXPOSE_ERROR_TRACES: 'true' },
+    unset: ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'PUBLIC_BASE_URL'],
+  };
+}
+
 /** The environment for a stack whose services run on the given ports (used by the CLI). */
 export function localEnvironmentForPorts(ports: LocalPorts, env: Env = process.env): Record<string, string> {
   return localEnvironment(
