@@ -21,6 +21,8 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
   sesIdentityArn: context('sesIdentityArn'),
   publicBaseUrl: context('publicBaseUrl'),
   webAclArn: context('webAclArn'),
+  // `npx cdk synth -c samLocal=true`: a template for sam local runs with custom local keys.
+  declareLocalKeyVariables: context('samLocal') === 'true' || app.node.tryGetContext('samLocal') === true,
 });
 
 // cdk-nag (v3 is a policy-validation plugin, not an aspect): every AwsSolutions finding

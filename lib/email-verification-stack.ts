@@ -63,7 +63,16 @@ export interface EmailVerificationStackProps extends StackProps {
   readonly webAclArn?: string;
   /** Stage-wide API Gateway throttling (steady requests per second and burst). */
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * For `sam local` only (context `samLocal=true`): also declare the local-only key variables
+   * (JWT_SIGNING_KEY, ...) with empty values, because `sam local --env-vars` can only override
+   * variables the template declares. Never set for a deployment. Default false.
+   */
+  readonly declareLocalKeyVariables?: boolean;
 }
+
+/** Key material the handlers take from the environment when no *_SECRET_ARN is set (locally). */
+export const LOCAL_KEY_VARIABLES = ['JWT_SIGNING_KEY', 'JWT_KEY_ID', 'OTP_HASH_KEY', 'RPC_ACCESS_KEY_ID', 'RPC_ACCESS_KEY_SECRET'];
 
 /** Construct ids (and CloudFormation logical ids) that `events/README.md` names for `sam local invoke`. */
 export const RESEND_CODE_FUNCTION_ID = 'ResendCodeFunction';
@@ -179,7 +188,13 @@ export class EmailVerificationStack extends Stack {
       RESEND_WINDOW_SECONDS: String(quota.resendWindowSeconds),
       OTP_TTL_SECONDS: String(quota.otpTtlSeconds),
       TOKEN_TTL_SECONDS: String(quota.tokenTtlSeconds),
+      // Empty in AWS (the SDKs use the regional endpoints). Declared so that
+      // `sam local invoke --env-vars events/env.local.json` can point them at DynamoDB Local
+      // and the local SES: sam only overrides variables the template declares.
+      DYNAMODB_ENDPOINT: '',
+      SES_ENDPOINT: '',
       ...(props.publicBaseUrl ? { PUBLIC_BASE_URL: props.publicBaseUrl } : {}),
+      ...(props.declareLocalKeyVariables ? Object.fromEntries(LOCAL_KEY_VARIABLES.map((name) => [name, ''])) : {}),
     };
 
     // Least privilege: one role per function with only what the handler calls. No
@@ -340,11 +355,12 @@ export class EmailVerificationStack extends Stack {
       statusCode: '401',
       responseHeaders: {
         'Content-Type': "'application/json'",
+        'Cache-Control': "'no-store'",
         'WWW-Authenticate': "'Bearer'",
       },
       templates: {
         'application/json':
-          '{"group":"user","code":406,"message":"Invalid email verification token.","traces":["$context.requestId"]}',
+          '{"group":"user","code":406,"message":"Invalid email verification token."}',
       },
     });
 

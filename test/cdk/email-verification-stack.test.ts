@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   EmailVerificationStack,
+  LOCAL_KEY_VARIABLES,
   RESEND_CODE_FUNCTION_ID,
   RPC_FUNCTION_ID,
   senderAddress,
@@ -149,6 +150,9 @@ describe('functions', () => {
       RESEND_WINDOW_SECONDS: '3600',
       OTP_TTL_SECONDS: '600',
       TOKEN_TTL_SECONDS: '3600',
+      // Declared empty so sam local --env-vars can override them; unset means AWS endpoints.
+      DYNAMODB_ENDPOINT: '',
+      SES_ENDPOINT: '',
     };
     expect(resendEnv).toEqual(shared);
     expect(rpcEnv).toEqual({
@@ -303,7 +307,6 @@ describe('API Gateway', () => {
           group: 'user',
           code: 406,
           message: 'Invalid email verification token.',
-          traces: ['$context.requestId'],
         }),
       },
     });
@@ -421,7 +424,17 @@ describe('stack props', () => {
       },
     });
     scratchTemplate.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: webAclArn });
+    expect(JSON.stringify(scratchTemplate.toJSON())).not.toContain('JWT_SIGNING_KEY');
     expect(new AwsSolutionsChecks(scratch).validateScope(built).violations).toEqual([]);
+  });
+
+  test('samLocal: the local key variables are declared, empty, so sam --env-vars can set them', () => {
+    const { template: scratchTemplate } = build({ declareLocalKeyVariables: true });
+    const functions = scratchTemplate.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions)) {
+      for (const name of LOCAL_KEY_VARIABLES) expect(fn.Properties.Environment.Variables[name]).toBe('');
+    }
   });
 
   test('the sender must be an address', () => {
