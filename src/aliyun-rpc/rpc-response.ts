@@ -55,12 +55,18 @@ export function responseFormatFor(request: Pick<RpcRequest, 'params' | 'authSche
 }
 
 /**
- * For rendering an error when the request may not even have parsed: never throws, falls back
- * to XML, which every Aliyun client reads as an error (pop-core's RPC client as a parse
- * failure, the Tea clients as the coded error).
+ * The format for an error answer. Never throws: `request` is undefined when the request did not
+ * even parse, and `Format` may be the very thing that is wrong. Falls back to XML, which every
+ * Aliyun client reads as an error (pop-core's RPC client as a parse failure, the Tea clients
+ * and pop-core's ROA client as the coded error).
  */
-export function errorResponseFormat(format: string | undefined): ResponseFormat {
-  return format?.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
+export function errorResponseFormat(request: Pick<RpcRequest, 'params' | 'authScheme'> | undefined): ResponseFormat {
+  if (request === undefined) return 'XML';
+  try {
+    return responseFormatFor(request);
+  } catch {
+    return 'XML';
+  }
 }
 
 /**

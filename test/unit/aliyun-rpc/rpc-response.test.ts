@@ -51,9 +51,11 @@ describe('response format', () => {
     expect(responseFormatFor({ params: { Format: 'json' }, authScheme: 'v1' })).toBe('JSON');
   });
 
-  test('falls back to XML for errors when Format is unusable', () => {
-    expect(errorResponseFormat('json')).toBe('JSON');
-    expect(errorResponseFormat('YAML')).toBe('XML');
+  test('picks an error format without throwing, XML when nothing better is known', () => {
+    expect(errorResponseFormat({ params: { Format: 'json' }, authScheme: 'v1' })).toBe('JSON');
+    expect(errorResponseFormat({ params: {}, authScheme: 'acs3' })).toBe('JSON');
+    expect(errorResponseFormat({ params: { Format: 'YAML' }, authScheme: 'acs3' })).toBe('XML');
+    expect(errorResponseFormat({ params: {}, authScheme: 'v1' })).toBe('XML');
     expect(errorResponseFormat(undefined)).toBe('XML');
   });
 });
