@@ -149,24 +149,39 @@ function isSecurityHeader(name: string): boolean {
 }
 
 function readHeaders(event: RpcProxyEvent): Record<string, string> {
-  const values = new Map<string, string[]>();
-  // API Gateway fills both maps; `multiValueHeaders` is the complete one, `headers` keeps
-  // only the last of repeated values. Hand-built events may carry either.
-  const source = event.multiValueHeaders ?? Object.fromEntries(
-    Object.entries(event.headers ?? {}).map(([name, value]) => [name, value === undefined ? undefined : [value]]),
-  );
-  for (const [name, list] of Object.entries(source)) {
-    if (list === undefined) continue;
-    const lower = name.toLowerCase();
-    values.set(lower, [...(values.get(lower) ?? []), ...list]);
-  }
+  const lists = multiValueFirst(event.multiValueHeaders, event.headers, (name) => name.toLowerCase());
   const headers: Array<[string, string]> = [];
-  for (const [name, list] of values) {
-    if (list.length === 0) continue;
+  for (const [name, list] of lists) {
     if (list.length > 1 && isSecurityHeader(name)) throw invalidParameter(name, 'The header is given more than once.');
     headers.push([name, list.join(', ')]);
   }
   return toRecord(headers);
+}
+
+/**
+ * API Gateway fills both maps; the multi-value one is complete, the other keeps only the last
+ * of repeated values. Hand-built events (local server, tests) may fill either, so a name
+ * missing from the multi-value map is taken from the single-value one.
+ */
+function multiValueFirst(
+  multi: Readonly<Record<string, readonly string[] | undefined>> | null | undefined,
+  single: Readonly<Record<string, string | undefined>> | null | undefined,
+  normalise: (name: string) => string,
+): Map<string, string[]> {
+  const lists = new Map<string, string[]>();
+  for (const [name, list] of Object.entries(multi ?? {})) {
+    if (list === undefined || list.length === 0) continue;
+    const key = normalise(name);
+    lists.set(key, [...(lists.get(key) ?? []), ...list]);
+  }
+  const fromMulti = new Set(lists.keys());
+  for (const [name, value] of Object.entries(single ?? {})) {
+    if (value === undefined) continue;
+    const key = normalise(name);
+    if (fromMulti.has(key)) continue;
+    lists.set(key, [...(lists.get(key) ?? []), value]);
+  }
+  return lists;
 }
 
 function readBody(event: RpcProxyEvent): Buffer {
@@ -176,17 +191,11 @@ function readBody(event: RpcProxyEvent): Buffer {
 
 /** API Gateway has already percent-decoded query values (and leaves `+` as `+`). */
 function readQuery(event: RpcProxyEvent): Record<string, string> {
+  const lists = multiValueFirst(event.multiValueQueryStringParameters, event.queryStringParameters, (name) => name);
   const entries: Array<[string, string]> = [];
-  if (event.multiValueQueryStringParameters) {
-    for (const [name, list] of Object.entries(event.multiValueQueryStringParameters)) {
-      if (list === undefined || list.length === 0) continue;
-      if (list.length > 1) throw repeated(name);
-      entries.push([name, list[0] ?? '']);
-    }
-  } else {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-      if (value !== undefined) entries.push([name, value]);
-    }
+  for (const [name, list] of lists) {
+    if (list.length > 1) throw repeated(name);
+    entries.push([name, list[0] ?? '']);
   }
   return toRecord(entries);
 }

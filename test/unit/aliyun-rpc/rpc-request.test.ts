@@ -51,10 +51,19 @@ describe('parseRpcRequest', () => {
   });
 
   test('finds headers whatever their case, from either of API Gateway maps', () => {
-    const onlySingle = parseRpcRequest(proxyEvent({ headers: { 'CONTENT-TYPE': FORM }, multiValueHeaders: undefined as never, httpMethod: 'POST', body: 'A=1' }));
+    const post = { httpMethod: 'POST', body: 'A=1' };
+    const onlySingle = parseRpcRequest(proxyEvent({ ...post, headers: { 'CONTENT-TYPE': FORM }, multiValueHeaders: {} }));
     expect(onlySingle.params.A).toBe('1');
-    const multi = parseRpcRequest(proxyEvent({ headers: {}, multiValueHeaders: { 'Content-type': [FORM] }, httpMethod: 'POST', body: 'A=1' }));
-    expect(multi.headers['content-type']).toBe(FORM);
+    const onlyMulti = parseRpcRequest(proxyEvent({ ...post, headers: {}, multiValueHeaders: { 'Content-type': [FORM] } }));
+    expect(onlyMulti.headers['content-type']).toBe(FORM);
+    // The multi-value map is the complete one when both carry a name.
+    const both = parseRpcRequest(proxyEvent({ headers: { Accept: 'b' }, multiValueHeaders: { accept: ['a', 'b'] } }));
+    expect(both.headers.accept).toBe('a, b');
+  });
+
+  test('reads the query from either of API Gateway maps', () => {
+    expect(parseRpcRequest(proxyEvent({ queryStringParameters: { A: '1' } })).params.A).toBe('1');
+    expect(parseRpcRequest(proxyEvent({ multiValueQueryStringParameters: { A: ['1'] } })).params.A).toBe('1');
   });
 
   test('keeps a parameter named like an Object.prototype member as plain data', () => {
