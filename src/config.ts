@@ -86,7 +86,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       maxEmails: integer(env, 'RPC_MAX_EMAILS', 50, 1, 1000),
       maxVerificationsPerDay: integer(env, 'RPC_MAX_VERIFICATIONS_PER_DAY', 500, 1),
       maxPerClientIpPerHour: integer(env, 'RPC_MAX_PER_CLIENT_IP_PER_HOUR', 100, 1),
-      batchConcurrency: integer(env, 'RPC_BATCH_CONCURRENCY', 10, 1, 100),
+      batchConcurrency: integer(env, 'RPC_BATCH_CONCURRENCY', 20, 1, 100),
       timestampToleranceSeconds: 15 * 60,
     },
   };

@@ -42,10 +42,11 @@ export function createRpcHandler(deps: ServiceDependencies) {
   const rpc: Route = async (event, context) => {
     const requestId = event.requestContext.requestId;
     const hostId = event.requestContext.domainName ?? event.headers?.Host ?? event.headers?.host ?? '';
-    let format: ResponseFormat = errorResponseFormat(event.queryStringParameters?.Format);
+    // Until the request parses, a client that asked for JSON in the query still gets JSON.
+    let format: ResponseFormat = event.queryStringParameters?.Format?.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
     try {
       const request = parseRpcRequest(event);
-      format = errorResponseFormat(request.params.Format);
+      format = errorResponseFormat(request);
       format = responseFormatFor(request);
       const now = deps.clock();
       const caller = await authenticateRpcRequest(request, {

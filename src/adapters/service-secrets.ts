@@ -47,7 +47,7 @@ export async function loadServiceSecrets(
 
   return {
     tokenKeyring: tokenSecret !== undefined ? parseTokenKeyring(tokenSecret) : localTokenKeyring(env),
-    otpHashKey: encode(otpSecret ?? env.OTP_HASH_KEY ?? LOCAL_SECRET_DEFAULTS.OTP_HASH_KEY),
+    otpHashKey: encode(otpSecret ?? (env.OTP_HASH_KEY || LOCAL_SECRET_DEFAULTS.OTP_HASH_KEY)),
     rpcAccessKeys: rpcSecret !== undefined ? parseAccessKeys(rpcSecret) : localAccessKeys(env),
   };
 }
