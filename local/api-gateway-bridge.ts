@@ -47,6 +47,8 @@ export interface ApiBridgeOptions {
   readonly region?: string;
   /** One line per request (method, path, status, time), e.g. to stderr. */
   readonly log?: (line: string) => void;
+  /** A handler failed or returned a malformed result (the client got 502). Default: stderr. */
+  readonly onError?: (error: unknown, info: { method: string; path: string; kind: string }) => void;
 }
 
 export interface ApiBridge {
@@ -433,7 +435,8 @@ export function createApiBridge(options: ApiBridgeOptions): ApiBridge {
       send(res, result.statusCode, headers, result.isBase64Encoded ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8'));
     } catch (error) {
       const kind = error instanceof MalformedResult ? 'Malformed Lambda proxy response' : 'Lambda function failed';
-      process.stderr.write(`[api-gateway-bridge] ${method} ${url.pathname}: ${kind}: ${(error as Error)?.stack ?? String(error)}\n`);
+      if (options.onError) options.onError(error, { method, path: url.pathname, kind });
+      else process.stderr.write(`[api-gateway-bridge] ${method} ${url.pathname}: ${kind}: ${(error as Error)?.stack ?? String(error)}\n`);
       if (!res.headersSent) sendJson(res, 502, { message: 'Internal server error' }, requestId, { 'x-amzn-ErrorType': 'InternalServerErrorException' });
       else res.destroy();
     } finally {
