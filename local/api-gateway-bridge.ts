@@ -469,8 +469,10 @@ export function createApiBridge(options: ApiBridgeOptions): ApiBridge {
       });
     },
     async preload() {
+      // One after the other: concurrent dynamic imports sharing dependencies trip jest's ESM
+      // loader ("request for '...' is not in cache").
       const lazy = new Set(routes.map((route) => route.handler).filter(isLazy));
-      await Promise.all([...lazy].map((handler) => handler.load()));
+      for (const handler of lazy) await handler.load();
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -21,6 +21,7 @@ import {
 } from '../../local/api-gateway-bridge.js';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../src/adapters/table-schema.js';
 import { freshAddress, freshAddresses } from '../support/fresh-address.js';
+import { startTestApi } from '../support/local-api.js';
 import { extractCode, extractLink, latestMailTo, readInbox, waitForMailTo, type InboxMail } from '../support/ses-inbox.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -474,5 +475,28 @@ describe('services from the global setup', () => {
     const addresses = freshAddresses(200, 'Some Label');
     expect(new Set(addresses).size).toBe(200);
     for (const address of addresses) expect(address).toMatch(/^some-label-[a-z0-9-]+@example\.com$/);
+  });
+});
+
+describe('startTestApi', () => {
+  test('serves the real handlers on a free port with its environment, and restores it on stop', async () => {
+    expect(process.env.PUBLIC_BASE_URL).toBeUndefined();
+    const api = await startTestApi({ LOCAL_STACK_TEST_MARKER: 'on' });
+    try {
+      expect(api.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(process.env.PUBLIC_BASE_URL).toBe(api.baseUrl);
+      expect(process.env.LOCAL_STACK_TEST_MARKER).toBe('on');
+      const unknown = await send(`${api.baseUrl}/unknown`);
+      expect(unknown.status).toBe(403);
+      // The real rpc handler loaded and answered (whatever it says about a bare GET, it is not
+      // the bridge's 403 or 502).
+      const rpc = await send(`${api.baseUrl}/`);
+      expect([403, 502]).not.toContain(rpc.status);
+      expect(rpc.headers['x-amzn-requestid']).toMatch(UUID);
+    } finally {
+      await api.stop();
+    }
+    expect(process.env.PUBLIC_BASE_URL).toBeUndefined();
+    expect(process.env.LOCAL_STACK_TEST_MARKER).toBeUndefined();
   });
 });
