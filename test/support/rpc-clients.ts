@@ -42,7 +42,7 @@ export function freshAccessKey(label = 'key'): AccessKey {
 
 /** A documentation-range IPv6 address no other test uses (per-client-IP counters). */
 export function freshClientIp(): string {
-  const hex = randomBytes(8).toString('hex').match(/.{4}/g)!;
+  const hex = randomBytes(12).toString('hex').match(/.{4}/g)!;
   return `2001:db8:${hex.slice(0, 6).join(':')}`;
 }
 
