@@ -71,6 +71,16 @@ export async function sendBatch(
   const outcomes = await mapWithConcurrency(request.entries, request.concurrency, (entry) =>
     sendOne(entry, validIndex.get(entry) ?? -1),
   );
+  // Units held for entries that then failed for another reason (never submitted, over quota, a
+  // refused mail) go to the entries the limits refused, in order: where an address sits in the
+  // batch must not cost it its mail while the account still has room.
+  let waiting = outcomes.flatMap((outcome, index) => (outcome.error instanceof SendLimitError ? [index] : []));
+  while (waiting.length > 0 && granted - sent > 0) {
+    const turn = waiting.slice(0, granted - sent);
+    waiting = waiting.slice(turn.length);
+    const retried = await mapWithConcurrency(turn, request.concurrency, (index) => sendOne(request.entries[index]!, 0));
+    turn.forEach((index, k) => (outcomes[index] = retried[k]!));
+  }
   await Promise.all(request.limits.map((limit) => deps.counters.giveBack(limit.counterKey, granted - sent)));
   return outcomes;
 }
