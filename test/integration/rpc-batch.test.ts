@@ -219,6 +219,27 @@ describe('per-account daily limit (RPC_MAX_VERIFICATIONS_PER_DAY=3)', () => {
     expect((await rpc(other, 'SubmitEmailVerification', { Email: n4 })).SuccessList).toHaveLength(1);
   });
 
+  test('entries that fail for another reason do not take the place of a later address in the batch', async () => {
+    const api = await startApi({ env: { ...env, RESEND_COOLDOWN_SECONDS: '0' }, key: freshAccessKey('daily-order') });
+    const [pending, n1, n2, n3] = freshAddresses(4, 'daily-order') as [string, string, string, string];
+    expect((await rpc(api, 'SubmitEmailVerification', { Email: pending })).SuccessList).toHaveLength(1);
+
+    // Two units left; the two never-submitted addresses ahead of `pending` send nothing.
+    const [never1, never2] = freshAddresses(2, 'daily-order-never') as [string, string];
+    const answer = await rpc(api, 'ResendEmailVerification', { Email: `${never1},${never2},${pending}` });
+    expect(answer.SuccessList.map((entry) => entry.Email)).toEqual([pending]);
+    expect(answer.FailList.map((entry) => [entry.Email, entry.Code])).toEqual([
+      [never1, 'EmailNotSubmitted'],
+      [never2, 'EmailNotSubmitted'],
+    ]);
+
+    // One unit left, and never more than the limit in all.
+    const last = await rpc(api, 'SubmitEmailVerification', { Email: `${n1},${n2},${n3}` });
+    expect(last.SuccessList.map((entry) => entry.Email)).toEqual([n1]);
+    expect(codesOf(last.FailList)).toEqual({ DailyLimitExceeded: 2 });
+    expect(Object.fromEntries(await mailCounts([pending, n1, n2, n3]))).toEqual({ [pending]: 2, [n1]: 1, [n2]: 0, [n3]: 0 });
+  });
+
   test('concurrent batches together send exactly 3', async () => {
     const api = await startApi({ env, key: freshAccessKey('daily-race') });
     const batches = [0, 1, 2].map(() => freshAddresses(2, 'daily-race'));
