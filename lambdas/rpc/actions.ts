@@ -95,6 +95,8 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
     if (error instanceof TooManyAddressesError) throw invalidParameter('Email', error.message);
     throw error;
   }
+  // Only commas and blanks: no address was given at all.
+  if (entries.length === 0) throw missingEmail();
   context.logFields.emails = entries.length;
   const outcomes = await sendBatch(
     { ...deps.send, counters: deps.counters },
