@@ -300,6 +300,7 @@ describe('request-level errors through pop-core', () => {
       run: (method, Email) => call(method, 'SubmitEmailVerification', { Email }, popCoreClient(api.baseUrl, key, '2017-01-01')),
     },
     { name: 'a blank Email', code: 'MissingEmail', status: 400, run: (method) => call(method, 'SubmitEmailVerification', { Email: '  ' }) },
+    { name: 'an Email of commas only', code: 'MissingEmail', status: 400, run: (method) => call(method, 'ResendEmailVerification', { Email: ' , ,' }) },
     { name: 'no Email', code: 'MissingEmail', status: 400, run: (method) => call(method, 'ResendEmailVerification', { Lang: 'en' }) },
     { name: 'VerifyEmail without Token', code: 'MissingParameter', status: 400, run: (method) => call(method, 'VerifyEmail', {}) },
     {
