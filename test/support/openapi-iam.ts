@@ -205,3 +205,35 @@ export function expectIamResponse(
     throw new Error(`Response does not match openapi/iam-api.yaml:\n  ${problems.join('\n  ')}\nbody: ${typeof body === 'string' ? body : JSON.stringify(body)}`);
   }
 }
+
+export interface IamResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface IamCallOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** Sent as JSON unless a string (sent as is). */
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * POSTs to an IAM route of a running API and validates the response with expectIamResponse
+ * before returning it; `path` is the full path (`/api/v1/users/...`).
+ */
+export async function callIam<T = Record<string, unknown>>(baseUrl: string, path: string, options: IamCallOptions = {}): Promise<IamResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  expectIamResponse(path, 'POST', response.status, response.headers, text);
+  return { status: response.status, headers: response.headers, body: (text === '' ? undefined : JSON.parse(text)) as T };
+}
