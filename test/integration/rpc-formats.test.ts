@@ -198,6 +198,17 @@ describe('error bodies', () => {
     expect(await mailsTo(address)).toHaveLength(0);
   });
 
+  test.each([
+    ['Format=JSON', '&Format=JSON', JSON_TYPE],
+    ['no Format', '', XML_TYPE],
+  ])('a request that does not parse (a repeated parameter), %s: InvalidParameter in the asked format', async (_, format, type) => {
+    const response = await fetchRaw(`${api.baseUrl}/?Action=ResendEmailVerification&Email=a%40example.com&Email=b%40example.com${format}`);
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe(type);
+    const body = type === JSON_TYPE ? (JSON.parse(response.text) as Record<string, unknown>) : (parseXml(response.text).Error as Record<string, unknown>);
+    expect(body).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('Email') });
+  });
+
   test('an unsigned request is MissingParameter, in XML by default', async () => {
     const response = await fetchRaw(`${api.baseUrl}/?Action=SubmitEmailVerification&Email=${encodeURIComponent(freshAddress('unsigned'))}`);
     expectXml(response, 400);
