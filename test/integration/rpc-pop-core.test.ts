@@ -18,6 +18,7 @@ import {
   rpcTimestamp,
   signedGetUrl,
   signRpcParams,
+  startRpcTestApi,
   encodeRpcParams,
   fetchRaw,
   submitPageForm,
@@ -202,6 +203,34 @@ describe('the mailed link', () => {
     const submit = await call<SendLists>('GET', 'SubmitEmailVerification', { Email: address, SendIfExist: 'true' });
     expect(submit.FailList.map((entry) => entry.Code)).toEqual(['EmailAlreadyVerified']);
     expect(await mailsTo(address)).toHaveLength(1);
+  });
+
+  test('after OTP_TTL_SECONDS the link says it has expired, VerifyEmail says InvalidToken.Expired, nothing is verified', async () => {
+    // Its own API with a service clock that can be moved on (the link lives OTP_TTL_SECONDS, 600 s).
+    let offsetMs = 0;
+    const own = await startRpcTestApi({ overrides: { clock: () => Date.now() + offsetMs } });
+    try {
+      const address = freshAddress('expired-link');
+      const client = popCoreClient(own.baseUrl, own.key);
+      await client.request('SubmitEmailVerification', { Email: address }, { method: 'POST' });
+      const link = extractLink(await onlyMailTo(address));
+      expect(link.startsWith(`${own.baseUrl}/email-verification?token=`)).toBe(true);
+      const confirm = await openLink(link);
+      expect(confirm.status).toBe(200);
+
+      offsetMs = 601_000;
+      const page = await openLink(link);
+      expect(page.status).toBe(410);
+      expect(page.html).toContain('This link has expired');
+      expect(page.html).not.toContain('<form');
+      const posted = await submitPageForm(link, confirm.html);
+      expect(posted.status).toBe(410);
+      expect((await rejection(client.request('VerifyEmail', { Token: linkToken(link) }))).code).toBe('InvalidToken.Expired');
+      const status = await client.request<QueryResult>('QueryEmailVerification', { Email: address });
+      expect(status.VerificationStatus).toBe(0);
+    } finally {
+      await own.stop();
+    }
   });
 
   test('a tampered token gets the invalid-link page and verifies nothing', async () => {
