@@ -1,0 +1,376 @@
+/**
+ * Every IAM 5xx, each produced by a real fault injected into a real dependency: the handler is
+ * built with createIamHandler(createServiceDependencies(..., overrides)) and invoked with an API
+ * Gateway proxy event, against DynamoDB Local and the local SES.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { SESClient } from '@aws-sdk/client-ses';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createIamHandler, RESEND_PATH, VERIFY_PATH } from '../../lambdas/resend-code/iam-api.js';
+import { recordKey } from '../../src/adapters/dynamodb-verification-store.js';
+import { loadServiceSecrets, type ServiceSecrets } from '../../src/adapters/service-secrets.js';
+import { TTL_ATTRIBUTE } from '../../src/adapters/table-schema.js';
+import { loadConfig, type ServiceConfig } from '../../src/config.js';
+import { normalizeEmailAddress } from '../../src/domain/address.js';
+import { StageFailedError } from '../../src/domain/errors.js';
+import { createServiceDependencies, type DependencyOverrides, type ServiceDependencies } from '../../src/service-dependencies.js';
+import { startEmailVerification } from '../../src/start-email-verification.js';
+import { freshAddress } from '../support/fresh-address.js';
+import { expectIamResponse } from '../support/openapi-iam.js';
+import { extractCode, mailsTo, waitForMailTo } from '../support/ses-inbox.js';
+
+type Item = Record<string, AttributeValue>;
+type ErrBody = { group: string; code: number; message: string; traces?: string[] };
+
+const tableName = process.env.TABLE_NAME!;
+const region = process.env.AWS_REGION ?? 'us-east-1';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const dynamodbClient = (extra: Record<string, unknown> = {}) =>
+  new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region, credentials, ...extra });
+
+let config: ServiceConfig;
+let secrets: ServiceSecrets;
+let working: ServiceDependencies;
+const raw = dynamodbClient();
+const clients: { destroy(): void }[] = [raw];
+const originalLog = console.log;
+const originalError = console.error;
+
+beforeAll(async () => {
+  config = loadConfig({ ...process.env, RESEND_COOLDOWN_SECONDS: '60', RESEND_MAX_PER_WINDOW: '5', RESEND_WINDOW_SECONDS: '3600' });
+  expect(config.exposeErrorTraces).toBe(true); // the local default the global setup publishes
+  secrets = await loadServiceSecrets(process.env);
+  working = build();
+  console.log = () => undefined; // request log lines
+  console.error = () => undefined; // "revert after failed send failed", if any
+});
+
+afterAll(() => {
+  console.log = originalLog;
+  console.error = originalError;
+  for (const client of clients) client.destroy();
+});
+
+function build(overrides: DependencyOverrides = {}, configuration: ServiceConfig = config): ServiceDependencies {
+  const dynamodb = overrides.dynamodb ?? dynamodbClient();
+  const ses = overrides.ses ?? new SESClient({ endpoint: process.env.SES_ENDPOINT, region, credentials });
+  clients.push(dynamodb, ses);
+  return createServiceDependencies(configuration, secrets, { ...overrides, dynamodb, ses });
+}
+
+function proxyEvent(path: string, options: { token?: string; body?: string; requestId?: string } = {}): APIGatewayProxyEvent {
+  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': 'en-US,en;q=0.9', Host: 'abc123.execute-api.us-east-1.amazonaws.com' };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  const requestId = options.requestId ?? randomUUID();
+  return {
+    resource: path,
+    path,
+    httpMethod: 'POST',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: options.body ?? null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: undefined,
+      protocol: 'HTTP/1.1',
+      httpMethod: 'POST',
+      path: `/prod${path}`,
+      stage: 'prod',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res123',
+      resourcePath: path,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '198.51.100.23',
+        user: null,
+        userAgent: 'fault-test',
+        userArn: null,
+      },
+    },
+  };
+}
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'resend-code',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:resend-code',
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/resend-code',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function invoke(
+  deps: ServiceDependencies,
+  path: string,
+  options: { token?: string; body?: string; requestId?: string } = {},
+): Promise<{ result: APIGatewayProxyResult; body: ErrBody & Record<string, unknown> }> {
+  const handler = createIamHandler(deps) as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+  const result = await handler(proxyEvent(path, options), lambdaContext());
+  expectIamResponse(path, 'POST', result.statusCode, result.headers, result.body);
+  return { result, body: JSON.parse(result.body) as ErrBody & Record<string, unknown> };
+}
+
+/** A session token for `email`, issued as the service issues them. */
+const tokenFor = (email: string) => working.sessionTokens.issue(normalizeEmailAddress(email), Date.now());
+
+async function rawItem(email: string): Promise<Item | undefined> {
+  return (await raw.send(new GetItemCommand({ TableName: tableName, Key: recordKey(email), ConsistentRead: true }))).Item;
+}
+
+/** Moves the record's sends a cooldown into the past, so a resend is allowed now. */
+async function pastCooldown(email: string): Promise<void> {
+  const record = (await working.store.find(email))!;
+  await raw.send(
+    new UpdateItemCommand({
+      TableName: tableName,
+      Key: recordKey(email),
+      UpdateExpression: 'SET sendLog = :log',
+      ExpressionAttributeValues: { ':log': { L: record.sendLog.map((t) => ({ N: String(t === 0 ? 0 : t - 60_000) })) } },
+    }),
+  );
+}
+
+async function started(label: string) {
+  const email = freshAddress(label);
+  const token = await startEmailVerification(email, { dependencies: working });
+  const code = extractCode(await waitForMailTo(email));
+  await pastCooldown(email);
+  return { email, token, code };
+}
+
+function expectStageError(
+  response: { result: APIGatewayProxyResult; body: ErrBody },
+  expected: { group: string; code: number; message: string },
+  traceMatching?: RegExp,
+): void {
+  expect(response.result.statusCode).toBe(500);
+  const { traces, ...rest } = response.body;
+  expect(rest).toEqual(expected);
+  expect(traces).toEqual(expect.arrayContaining([expect.any(String)]));
+  if (traceMatching) expect(traces!.join('\n')).toMatch(traceMatching);
+}
+
+/** A DynamoDB client whose middleware fails the named commands before they are sent. */
+function failingDynamoDb(commands: string[]): DynamoDBClient {
+  const client = dynamodbClient({ maxAttempts: 1 });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (commands.includes(context.commandName ?? '')) throw new Error(`injected ${context.commandName} failure`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectedFault' },
+  );
+  return client;
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+const CORE_PARTS = (email: string, now: number): Item => ({
+  ...recordKey(email),
+  otpHash: { S: 'h' },
+  otpSalt: { S: 's' },
+  otpExpiresAt: { N: String(now + 600_000) },
+  guesses: { N: '0' },
+  expiresAt: { N: String(now + 3_600_000) },
+  [TTL_ATTRIBUTE]: { N: String(Math.ceil((now + 3_600_000) / 1000)) },
+});
+
+describe('IAM 5xx, each from a real fault', () => {
+  test('user 401: a stored record missing its core attributes', async () => {
+    const email = freshAddress('fault-401');
+    const now = Date.now();
+    await raw.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...CORE_PARTS(email, now), sendLog: { L: [0, 0, 0, 0, now - 120_000].map((t) => ({ N: String(t) })) } },
+      }),
+    );
+    const response = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(
+      response,
+      { group: 'user', code: 401, message: 'Get user email verification data encountered error.' },
+      /lacks its core attributes/,
+    );
+    expect(await mailsTo(email)).toHaveLength(0);
+  });
+
+  test('user 402: a stored record whose sendLog is unreadable', async () => {
+    const email = freshAddress('fault-402');
+    const now = Date.now();
+    await raw.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          ...CORE_PARTS(email, now),
+          address: { S: email },
+          status: { S: 'pending' },
+          lang: { S: 'en' },
+          createdAt: { N: String(now) },
+          updatedAt: { N: String(now) },
+          sendLog: { S: 'not a list' },
+        },
+      }),
+    );
+    const response = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(
+      response,
+      { group: 'user', code: 402, message: 'Get user email verification data TTL encountered error.' },
+      /no readable send log/,
+    );
+    expect(await mailsTo(email)).toHaveLength(0);
+  });
+
+  test('user 403: DynamoDB fails the write (UpdateItem)', async () => {
+    const { email } = await started('fault-403');
+    const before = await rawItem(email);
+    const deps = build({ dynamodb: failingDynamoDb(['UpdateItemCommand', 'PutItemCommand']) });
+    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(
+      response,
+      { group: 'user', code: 403, message: 'Save user email verification data encountered error.' },
+      /injected UpdateItemCommand failure/,
+    );
+    expect(await rawItem(email)).toEqual(before);
+    expect(await mailsTo(email)).toHaveLength(1);
+  });
+
+  test('user 403: the table does not exist', async () => {
+    const { email } = await started('fault-403-table');
+    const deps = build({}, { ...config, tableName: `no-such-table-${randomUUID()}` });
+    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(
+      response,
+      { group: 'user', code: 403, message: 'Save user email verification data encountered error.' },
+      /non-existent table|not found|ResourceNotFound/i,
+    );
+    expect(await mailsTo(email)).toHaveLength(1);
+  });
+
+  test('user 403 on verify: DynamoDB fails the guess write', async () => {
+    const { token, code } = await started('fault-403-verify');
+    const deps = build({ dynamodb: failingDynamoDb(['UpdateItemCommand']) });
+    const response = await invoke(deps, VERIFY_PATH, { token, body: JSON.stringify({ code }) });
+    expectStageError(response, { group: 'user', code: 403, message: 'Save user email verification data encountered error.' });
+  });
+
+  test('user 404: the random source fails', async () => {
+    const { email } = await started('fault-404');
+    const before = await rawItem(email);
+    const deps = build({
+      random: () => {
+        throw new Error('injected entropy failure');
+      },
+    });
+    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(response, { group: 'user', code: 404, message: 'Create OTP code encountered error.' }, /injected entropy failure/);
+    expect(await rawItem(email)).toEqual(before);
+    expect(await mailsTo(email)).toHaveLength(1);
+  });
+
+  test('user 405: the active signing key is unusable (zero-length)', async () => {
+    const { email } = await started('fault-405');
+    const before = await rawItem(email);
+    const deps = build({
+      tokenKeyring: {
+        active: { kid: 'broken', secret: new Uint8Array(0) },
+        accepted: [{ kid: 'broken', secret: new Uint8Array(0) }, ...secrets.tokenKeyring.accepted],
+      },
+    });
+    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(response, { group: 'user', code: 405, message: 'Create email verification token encountered error.' });
+    expect(await rawItem(email)).toEqual(before);
+    expect(await mailsTo(email)).toHaveLength(1);
+  });
+
+  test('email 0: SES unreachable; the address is left as it was (no quota charged, the mailed code still verifies)', async () => {
+    const { email, code } = await started('fault-email');
+    const before = await rawItem(email);
+    const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
+    const response = await invoke(build({ ses: brokenSes }), RESEND_PATH, { token: await tokenFor(email) });
+    expectStageError(response, { group: 'email', code: 0, message: 'Failed to send email.' });
+    // Exactly as before: no send recorded, the previous code still the live one.
+    expect(await rawItem(email)).toEqual(before);
+    const record = (await working.store.find(email))!;
+    expect(working.verify.otps.match(code, record.key, [record.currentOtp!])).toBeDefined();
+    expect(await mailsTo(email)).toHaveLength(1);
+
+    // The retry with a working SES goes out at once (it was allowed before the fault) ...
+    const retry = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    expect(retry.result.statusCode).toBe(201);
+    expect(await mailsTo(email)).toHaveLength(2);
+    // ... and only the one send is charged: the next is inside the cooldown.
+    const refused = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    expect(refused.result.statusCode).toBe(429);
+    // The code mailed before the fault verifies.
+    const verified = await invoke(working, VERIFY_PATH, { token: await tokenFor(email), body: JSON.stringify({ code }) });
+    expect([verified.result.statusCode, verified.body]).toEqual([200, { email, emailVerified: true }]);
+  });
+
+  test('email 0 on the first mail: no record is left behind, and the start can be retried', async () => {
+    const email = freshAddress('fault-email-start');
+    const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
+    const failure = await startEmailVerification(email, { dependencies: build({ ses: brokenSes }) }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StageFailedError);
+    expect((failure as StageFailedError).stage).toBe('send-mail');
+    expect(await rawItem(email)).toBeUndefined();
+    await startEmailVerification(email, { dependencies: working });
+    expect(await mailsTo(email)).toHaveLength(1);
+  });
+
+  test('with EXPOSE_ERROR_TRACES=false, traces hold the request id alone', async () => {
+    const { email } = await started('fault-no-traces');
+    const hidden = loadConfig({ ...process.env, EXPOSE_ERROR_TRACES: 'false' });
+    expect(hidden.exposeErrorTraces).toBe(false);
+    const deps = build(
+      {
+        random: () => {
+          throw new Error('injected secret detail');
+        },
+      },
+      { ...config, exposeErrorTraces: hidden.exposeErrorTraces },
+    );
+    const requestId = randomUUID();
+    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email), requestId });
+    expect(response.result.statusCode).toBe(500);
+    expect(response.body).toEqual({ group: 'user', code: 404, message: 'Create OTP code encountered error.', traces: [requestId] });
+    expect(response.result.body).not.toContain('injected secret detail');
+
+    const brokenDb = build({ dynamodb: failingDynamoDb(['UpdateItemCommand']) }, { ...config, exposeErrorTraces: false });
+    const other = await invoke(brokenDb, RESEND_PATH, { token: await tokenFor(email), requestId });
+    expect(other.body).toEqual({ group: 'user', code: 403, message: 'Save user email verification data encountered error.', traces: [requestId] });
+  });
+});
