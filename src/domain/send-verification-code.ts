@@ -140,7 +140,7 @@ function throwRefusal(
 }
 
 /** Store calls are the save stage, except a stored record that could not be read back. */
-async function storeStep<T>(work: () => Promise<T>): Promise<T> {
+export async function storeStep<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await inStage('save-verification', work);
   } catch (error) {
