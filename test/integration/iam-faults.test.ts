@@ -254,6 +254,37 @@ describe('IAM 5xx, each from a real fault', () => {
     expect(await mailsTo(email)).toHaveLength(0);
   });
 
+  test('user 401 and 402 on verify: the same corrupt records are read errors there too', async () => {
+    const now = Date.now();
+    const missingCore = freshAddress('fault-401-verify');
+    await raw.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...CORE_PARTS(missingCore, now), sendLog: { L: [{ N: String(now) }] } },
+      }),
+    );
+    const first = await invoke(working, VERIFY_PATH, { token: await tokenFor(missingCore), body: JSON.stringify({ code: '123456' }) });
+    expectStageError(first, { group: 'user', code: 401, message: 'Get user email verification data encountered error.' });
+
+    const badLog = freshAddress('fault-402-verify');
+    await raw.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          ...CORE_PARTS(badLog, now),
+          address: { S: badLog },
+          status: { S: 'pending' },
+          lang: { S: 'en' },
+          createdAt: { N: String(now) },
+          updatedAt: { N: String(now) },
+          sendLog: { S: 'not a list' },
+        },
+      }),
+    );
+    const second = await invoke(working, VERIFY_PATH, { token: await tokenFor(badLog), body: JSON.stringify({ code: '123456' }) });
+    expectStageError(second, { group: 'user', code: 402, message: 'Get user email verification data TTL encountered error.' });
+  });
+
   test('user 403: DynamoDB fails the write (UpdateItem)', async () => {
     const { email } = await started('fault-403');
     const before = await rawItem(email);

@@ -9,7 +9,7 @@ import {
 } from '../../../src/domain/errors.js';
 import { OtpIssuer } from '../../../src/domain/otp.js';
 import { resendVerificationCode, startVerification, type SendDependencies } from '../../../src/domain/send-verification-code.js';
-import { isLive, liveOtps } from '../../../src/domain/verification-record.js';
+import { CorruptRecordError, isLive, liveOtps } from '../../../src/domain/verification-record.js';
 import { verifyByLink, verifyWithCode, type VerifyDependencies } from '../../../src/domain/verify-address.js';
 import { InMemoryVerificationStore, ManualClock, RecordingMailer } from './fakes.js';
 
@@ -167,6 +167,15 @@ describe('verifyWithCode', () => {
     const error = await verifyWithCode(verify, address, code).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StageFailedError);
     expect((error as StageFailedError).stage).toBe('save-verification');
+  });
+
+  test('a record that cannot be read back is a read stage, by the part that is unreadable', async () => {
+    const { store, verify, start } = setup();
+    const code = await start();
+    store.failures.set('reserveGuess', new CorruptRecordError('verification', 'no status'));
+    expect(((await verifyWithCode(verify, address, code).catch((caught: unknown) => caught)) as StageFailedError).stage).toBe('read-verification');
+    store.failures.set('reserveGuess', new CorruptRecordError('quota-state', 'sendLog unreadable'));
+    expect(((await verifyWithCode(verify, address, code).catch((caught: unknown) => caught)) as StageFailedError).stage).toBe('read-quota-state');
   });
 });
 
