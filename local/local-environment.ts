@@ -107,7 +107,8 @@ export function restoreEnvironment(previous: Record<string, string | undefined>,
  */
 export function testEnvironment(endpoints: LocalEndpoints): { set: Record<string, string>; unset: string[] } {
   return {
-    set: { ...localEnvironment(endpoints, {}), ...LOCAL_DEFAULTS, EXPOSE_ERROR_TRACES: 'true' },
+    // One info line per request is right for a server, noise in test output; failures still log.
+    set: { ...localEnvironment(endpoints, {}), ...LOCAL_DEFAULTS, EXPOSE_ERROR_TRACES: 'true', LOG_LEVEL: 'warn' },
     unset: ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'PUBLIC_BASE_URL'],
   };
 }

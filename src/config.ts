@@ -1,4 +1,5 @@
 import type { QuotaPolicy } from './domain/quota.js';
+import { LOG_LEVELS, type LogLevel } from './observability/request-log.js';
 
 /** Everything the handlers, the local stack and the CLI read from the environment. */
 export interface ServiceConfig {
@@ -17,6 +18,8 @@ export interface ServiceConfig {
   /** How long a verified record is kept, so resend keeps refusing it. */
   readonly verifiedRetentionSeconds: number;
   readonly exposeErrorTraces: boolean;
+  /** Request log lines below this level are not written; `error` keeps only failures. */
+  readonly logLevel: LogLevel;
   /** Base URL the mailed link points at; when unset, taken from the request. */
   readonly publicBaseUrl?: string;
   readonly rpc: {
@@ -61,6 +64,14 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function logLevel(env: Env): LogLevel {
+  const raw = text(env, 'LOG_LEVEL', 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  }
+  return raw as LogLevel;
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const deployed = env.AWS_LAMBDA_FUNCTION_NAME !== undefined && env.AWS_SAM_LOCAL !== 'true';
   return {
@@ -81,6 +92,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     tokenAudience: text(env, 'TOKEN_AUDIENCE', 'email-verification'),
     verifiedRetentionSeconds: integer(env, 'VERIFIED_RETENTION_SECONDS', 365 * 86_400, 86_400),
     exposeErrorTraces: flag(env, 'EXPOSE_ERROR_TRACES', !deployed),
+    logLevel: logLevel(env),
     publicBaseUrl: optional(env, 'PUBLIC_BASE_URL'),
     rpc: {
       maxEmails: integer(env, 'RPC_MAX_EMAILS', 50, 1, 1000),

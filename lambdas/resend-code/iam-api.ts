@@ -49,7 +49,7 @@ export function createIamHandler(deps: ServiceDependencies) {
   });
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
-    .use(requestLog('iam'))
+    .use(requestLog('iam', deps.config.logLevel))
     .use({
       onError: (request) => {
         const error = request.error;

@@ -123,7 +123,7 @@ export function createRpcHandler(deps: ServiceDependencies) {
   });
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
-    .use(requestLog('rpc'))
+    .use(requestLog('rpc', deps.config.logLevel))
     .handler(routes as never);
 }
 

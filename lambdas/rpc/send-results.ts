@@ -15,6 +15,8 @@ export type SendResult = {
   readonly Email: string;
   readonly Code: string;
   readonly Message: string;
+  /** On quota refusals only: whole seconds until this address may be mailed again. */
+  readonly RetryAfter?: number;
 };
 
 type Wording = Record<Lang, string>;
@@ -64,7 +66,12 @@ export function sortSendResults(outcomes: readonly BatchOutcome[], lang: Lang): 
   const sorted: SortedResults = { SuccessList: [], FailList: [], ExistList: [] };
   for (const outcome of outcomes) {
     const [list, code] = classify(outcome.error);
-    sorted[list].push({ Email: outcome.given, Code: code, Message: SEND_RESULT_CODES[code][lang] });
+    sorted[list].push({
+      Email: outcome.given,
+      Code: code,
+      Message: SEND_RESULT_CODES[code][lang],
+      ...(outcome.error instanceof QuotaExceededError ? { RetryAfter: outcome.error.retryAfterSeconds } : {}),
+    });
   }
   return sorted;
 }

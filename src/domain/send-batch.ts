@@ -44,13 +44,11 @@ export async function sendBatch(
   deps: SendDependencies & { readonly counters: LimitCounters },
   request: BatchRequest,
 ): Promise<BatchOutcome[]> {
-  const valid = request.entries.filter((entry) => 'address' in entry);
+  const valid = request.entries.filter(isValid);
   const { granted, refusals } = await takeLimits(deps.counters, request.limits, valid.length);
 
   let sent = 0;
-  const sendOne = async (entry: ListedAddress, index: number): Promise<BatchOutcome> => {
-    if (!('address' in entry)) return { given: entry.given, error: entry.error };
-    if (index >= granted) return { given: entry.given, error: refusals(index) };
+  const send = async (entry: ValidEntry): Promise<BatchOutcome> => {
     const sendRequest: SendRequest = {
       address: entry.address,
       lang: request.lang,
@@ -68,9 +66,11 @@ export async function sendBatch(
   };
 
   const validIndex = new Map<ListedAddress, number>(valid.map((entry, index) => [entry, index]));
-  const outcomes = await mapWithConcurrency(request.entries, request.concurrency, (entry) =>
-    sendOne(entry, validIndex.get(entry) ?? -1),
-  );
+  const outcomes = await mapWithConcurrency(request.entries, request.concurrency, async (entry) => {
+    if (!isValid(entry)) return { given: entry.given, error: entry.error };
+    const index = validIndex.get(entry)!;
+    return index < granted ? send(entry) : { given: entry.given, error: refusals(index) };
+  });
   // Units held for entries that then failed for another reason (never submitted, over quota, a
   // refused mail) go to the entries the limits refused, in order: where an address sits in the
   // batch must not cost it its mail while the account still has room.
@@ -78,11 +78,17 @@ export async function sendBatch(
   while (waiting.length > 0 && granted - sent > 0) {
     const turn = waiting.slice(0, granted - sent);
     waiting = waiting.slice(turn.length);
-    const retried = await mapWithConcurrency(turn, request.concurrency, (index) => sendOne(request.entries[index]!, 0));
+    const retried = await mapWithConcurrency(turn, request.concurrency, (index) => send(request.entries[index] as ValidEntry));
     turn.forEach((index, k) => (outcomes[index] = retried[k]!));
   }
   await Promise.all(request.limits.map((limit) => deps.counters.giveBack(limit.counterKey, granted - sent)));
   return outcomes;
+}
+
+type ValidEntry = Extract<ListedAddress, { address: unknown }>;
+
+function isValid(entry: ListedAddress): entry is ValidEntry {
+  return 'address' in entry;
 }
 
 /** Takes `wanted` units through each limit in turn; the batch gets what the tightest one allows. */

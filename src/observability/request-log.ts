@@ -10,12 +10,16 @@ export interface LoggedContext extends Context {
 
 type Write = (line: string) => void;
 
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /**
  * One structured JSON line per request, with the request id, route, status and duration.
  * Nothing here reads headers or bodies, so tokens, codes and signatures cannot reach the log.
  */
 export function requestLog(
   service: string,
+  minimumLevel: LogLevel = 'info',
   write: Write = (line) => console.log(line),
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext> {
   const started = new WeakMap<object, number>();
@@ -26,9 +30,11 @@ export function requestLog(
     error?: Error,
   ) => {
     const begin = started.get(context) ?? Date.now();
+    const level: LogLevel = statusCode === undefined || statusCode >= 500 ? 'error' : 'info';
+    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(minimumLevel)) return;
     write(
       JSON.stringify({
-        level: statusCode !== undefined && statusCode >= 500 ? 'error' : 'info',
+        level,
         service,
         requestId: event.requestContext?.requestId ?? context.awsRequestId,
         lambdaRequestId: context.awsRequestId,

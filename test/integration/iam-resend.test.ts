@@ -34,6 +34,8 @@ beforeAll(async () => {
     OTP_TTL_SECONDS: '600',
     OTP_MAX_GUESSES: '5',
     TOKEN_TTL_SECONDS: '3600',
+    // Every request's line, so the test below can read them all.
+    LOG_LEVEL: 'info',
   });
   // The same configuration and secrets the handlers loaded.
   deps = createServiceDependencies(loadConfig(process.env), await loadServiceSecrets(process.env));

@@ -28,6 +28,7 @@ import {
 import { extractLink, mailsTo, type InboxMail } from '../support/ses-inbox.js';
 
 interface SendResult {
+  RetryAfter?: number;
   Email: string;
   Code: string;
   Message: string;
@@ -108,7 +109,12 @@ describe.each<Method>(['GET', 'POST'])('pop-core %s', (method) => {
     const third = await call<SendLists>(method, 'ResendEmailVerification', { Email: a });
     expect(third).toEqual({ RequestId: expect.any(String), SuccessList: [ok(a)], FailList: [] });
     const refused = await call<SendLists>(method, 'SubmitEmailVerification', { Email: a, SendIfExist: 'true' });
-    expect(refused.FailList).toEqual([{ Email: a, Code: 'SendTokenQuotaExceeded', Message: QUOTA_MESSAGE }]);
+    expect(refused.FailList).toEqual([
+      { Email: a, Code: 'SendTokenQuotaExceeded', Message: QUOTA_MESSAGE, RetryAfter: expect.any(Number) },
+    ]);
+    // The window's 3 sends all happened just now: the next is allowed when the oldest leaves it.
+    expect(refused.FailList[0]!.RetryAfter).toBeGreaterThan(3500);
+    expect(refused.FailList[0]!.RetryAfter).toBeLessThanOrEqual(3600);
     expect(refused.SuccessList).toEqual([]);
     expect(await mailsTo(a)).toHaveLength(3);
   });
