@@ -78,12 +78,11 @@ export class DynamoDbVerificationStore implements VerificationStore {
     // Shift the log one slot left and write `now` last: every operand reads the item as it was
     // before this update, so this is one atomic step.
     const shift = Array.from({ length: last }, (_, i) => `sendLog[${i}] = sendLog[${i + 1}]`);
+    const keepPrevious = command.dropPreviousCode !== true;
     const sets = [
       ...shift,
       `sendLog[${last}] = :now`,
-      'prevOtpHash = otpHash',
-      'prevOtpSalt = otpSalt',
-      'prevOtpExpiresAt = otpExpiresAt',
+      ...(keepPrevious ? ['prevOtpHash = otpHash', 'prevOtpSalt = otpSalt', 'prevOtpExpiresAt = otpExpiresAt'] : []),
       'otpHash = :hash',
       'otpSalt = :salt',
       'otpExpiresAt = :otpExpiresAt',
@@ -99,13 +98,16 @@ export class DynamoDbVerificationStore implements VerificationStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: recordKey(command.key),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression:
+            `SET ${sets.join(', ')}` + (keepPrevious ? '' : ' REMOVE prevOtpHash, prevOtpSalt, prevOtpExpiresAt'),
           ConditionExpression: [
             'expiresAt > :now',
             '#status = :pending',
+            'attribute_exists(otpHash)',
             'size(sendLog) = :slots',
             'sendLog[0] <= :windowEdge',
             `sendLog[${last}] <= :cooldownEdge`,
+            ...(keepPrevious ? ['guesses = :zero'] : []),
           ].join(' AND '),
           ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
@@ -268,6 +270,9 @@ export function decodeRecord(item: Item): VerificationRecord {
   const verifiedAt = numberOf(item.verifiedAt);
   const currentOtp = otpOf(item, 'otp');
   const previousOtp = otpOf(item, 'prevOtp');
+  if (status === 'pending' && !currentOtp) {
+    throw new CorruptRecordError('verification', `pending item ${pk} has no current code`);
+  }
   return {
     key: pk.slice('EMAIL#'.length),
     address,

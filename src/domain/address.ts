@@ -18,10 +18,11 @@ const MAX_LOCAL_PART_LENGTH = 64;
 
 /** Trims, checks syntax and normalises one address, or throws InvalidAddressError. */
 export function normalizeEmailAddress(raw: string): EmailAddress {
+  // Control characters (CR/LF above all) are a header-injection attempt wherever they stand,
+  // so they are refused before trimming could hide them; a tab is only whitespace.
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(raw)) throw new InvalidAddressError('control characters');
   const trimmed = raw.trim();
   if (trimmed === '') throw new InvalidAddressError('empty');
-  // Control characters (CR/LF above all) are header injection, whatever else the input holds.
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new InvalidAddressError('control characters');
   const at = trimmed.lastIndexOf('@');
   if (at <= 0 || at === trimmed.length - 1) throw new InvalidAddressError('missing local part or domain');
   const localPart = trimmed.slice(0, at);
@@ -35,8 +36,9 @@ export function normalizeEmailAddress(raw: string): EmailAddress {
 }
 
 function normalizeDomain(raw: string): string {
-  // domainToASCII lower-cases and applies IDNA; it returns '' for what it cannot convert.
-  const ascii = /^[\x20-\x7e]*$/.test(raw) ? raw.toLowerCase() : domainToASCII(raw);
+  // domainToASCII lower-cases and applies IDNA (checking existing punycode labels too); it
+  // returns '' for what it cannot convert.
+  const ascii = domainToASCII(raw);
   if (ascii === '') throw new InvalidAddressError('malformed domain');
   const labels = ascii.split('.');
   const topLevel = labels[labels.length - 1] ?? '';

@@ -13,6 +13,11 @@ export interface SendCommand {
   /** When the record may be deleted once this send is recorded. */
   readonly recordExpiresAt: number;
   readonly clientIp?: string;
+  /**
+   * Resend only. By default the current code stays live as the previous one, on condition that
+   * no wrong guess was made against the live codes; with this set, the previous code is dropped.
+   */
+  readonly dropPreviousCode?: boolean;
 }
 
 /** What the store needs to undo one recorded send: the record as it was before it. */

@@ -109,22 +109,33 @@ async function sendCode(
   return { address, started };
 }
 
-/** The one conditional write; a refusal is explained from the record it returns. */
+/**
+ * The one conditional write; a refusal is explained from the record it returns. A refusal that
+ * the quota does not explain means an assumption of the write failed: it is mended and retried.
+ */
 async function recordResend(
   deps: SendDependencies,
   command: SendCommand,
 ): Promise<Extract<SendOutcome, { kind: 'recorded' }>> {
-  const outcome = await storeStep(() => deps.store.recordResend(command));
-  if (outcome.kind === 'recorded') return outcome;
-  const current = outcome.current;
-  throwRefusal(current, command);
-  // Refused yet within quota: the log was written under another RESEND_MAX_PER_WINDOW. Fit it
-  // to this policy (only if unchanged meanwhile) and try once more.
-  const fitted = fitSendLog(current.sendLog, command.policy);
-  await storeStep(() => deps.store.replaceSendLog(command.key, current.sendLog, fitted));
-  const retried = await storeStep(() => deps.store.recordResend(command));
-  if (retried.kind === 'recorded') return retried;
-  throwRefusal(retried.current, command);
+  let attempt: SendCommand = command;
+  for (let round = 0; round < 3; round++) {
+    const outcome = await storeStep(() => deps.store.recordResend(attempt));
+    if (outcome.kind === 'recorded') return outcome;
+    const current = outcome.current;
+    throwRefusal(current, command);
+    if (!attempt.dropPreviousCode && current.guesses > 0) {
+      // Wrong guesses were made against the live codes: the previous code retires rather than
+      // face a fresh guess allowance, so no code ever meets more than the guess limit.
+      attempt = { ...attempt, dropPreviousCode: true };
+    } else if (current.sendLog.length !== command.policy.maxPerWindow) {
+      // The log was written under another RESEND_MAX_PER_WINDOW: fit it (if still unchanged).
+      const fitted = fitSendLog(current.sendLog, command.policy);
+      await storeStep(() => deps.store.replaceSendLog(command.key, current.sendLog, fitted));
+    } else {
+      break;
+    }
+  }
+  // Concurrent sends keep moving the record: report the shortest sensible wait.
   throw new QuotaExceededError(1);
 }
 

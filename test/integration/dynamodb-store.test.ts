@@ -109,9 +109,8 @@ describe('createPending', () => {
 });
 
 describe('recordResend', () => {
-  test('within quota: shifts the log, keeps the previous code, resets guesses, returns the item before (ALL_OLD)', async () => {
+  test('within quota: shifts the log, keeps the previous code, returns the item before (ALL_OLD)', async () => {
     const { key, now, first } = await created();
-    await store.reserveGuess(key, 5, now + 1);
     const before = await rawItem(key);
     const second = issue(key, now + 60_000);
     const receipt = receiptOf(await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { lang: 'zh' })));
@@ -127,6 +126,18 @@ describe('recordResend', () => {
       previousOtp: first.otp,
     });
     expectTtlMatches(await rawItem(key));
+  });
+
+  test('after a wrong guess the previous code is kept only by dropping it: refused, then recorded without it', async () => {
+    const { key, now } = await created();
+    await store.reserveGuess(key, 5, now + 1);
+    const second = issue(key, now + 60_000);
+    const kept = await store.recordResend(command(key, now + 60_000, second.otp));
+    expect(kept).toEqual({ kind: 'refused', current: expect.objectContaining({ guesses: 1 }) });
+    receiptOf(await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { dropPreviousCode: true })));
+    const record = (await store.find(key))!;
+    expect(record).toMatchObject({ guesses: 0, currentOtp: second.otp, sendLog: [0, 0, 0, now, now + 60_000] });
+    expect(record.previousOtp).toBeUndefined();
   });
 
   test('refuses within the cooldown, decoding the record as it stood', async () => {

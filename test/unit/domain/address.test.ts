@@ -9,6 +9,16 @@ describe('normalizeEmailAddress', () => {
     });
   });
 
+  test('refuses CR/LF even where trimming would remove it', () => {
+    for (const raw of ['victim@example.com\r\n', '\nvictim@example.com', 'victim@example.com\r']) {
+      expect(() => normalizeEmailAddress(raw)).toThrow(InvalidAddressError);
+    }
+  });
+
+  test('refuses punycode that does not decode', () => {
+    expect(() => normalizeEmailAddress('a@xn--zz.com')).toThrow(InvalidAddressError);
+  });
+
   test('converts an IDN domain to punycode', () => {
     expect(normalizeEmailAddress('user@Bücher.example')).toEqual({
       address: 'user@xn--bcher-kva.example',

@@ -65,7 +65,8 @@ export class InMemoryVerificationStore implements VerificationStore {
       current.status !== 'pending' ||
       current.sendLog.length !== slots ||
       current.sendLog[0]! > windowEdge ||
-      current.sendLog[slots - 1]! > cooldownEdge
+      current.sendLog[slots - 1]! > cooldownEdge ||
+      (!command.dropPreviousCode && current.guesses > 0)
     ) {
       return { kind: 'refused', current: current && copy(current) };
     }
@@ -78,7 +79,7 @@ export class InMemoryVerificationStore implements VerificationStore {
       updatedAt: command.now,
       expiresAt: command.recordExpiresAt,
     };
-    if (current.currentOtp) next.previousOtp = current.currentOtp;
+    if (current.currentOtp && !command.dropPreviousCode) next.previousOtp = current.currentOtp;
     else delete next.previousOtp;
     if (command.clientIp) next.lastSendIp = command.clientIp;
     this.records.set(command.key, next);

@@ -124,6 +124,19 @@ describe('verifyWithCode', () => {
     await expect(verifyWithCode(verify, address, newCode)).resolves.toBeUndefined();
   });
 
+  test('after a wrong guess a resend retires the previous code: no code meets more than the guess limit', async () => {
+    const { verify, store, start, resend } = setup();
+    const firstCode = await start();
+    const wrong = firstCode === '000000' ? '000001' : '000000';
+    await expect(verifyWithCode(verify, address, wrong)).rejects.toBeInstanceOf(WrongCodeError);
+    const newCode = await resend();
+    const record = store.records.get(address.key)!;
+    expect(record.guesses).toBe(0);
+    expect(record.previousOtp).toBeUndefined();
+    await expect(verifyWithCode(verify, address, firstCode)).rejects.toBeInstanceOf(WrongCodeError);
+    await expect(verifyWithCode(verify, address, newCode)).resolves.toBeUndefined();
+  });
+
   test('two resends later the first code no longer works', async () => {
     const { verify, start, resend } = setup();
     const firstCode = await start();
