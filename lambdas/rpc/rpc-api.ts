@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   authenticateRpcRequest,
   errorResponseFormat,
@@ -26,7 +26,7 @@ import { parseLang, type Lang } from '../../src/domain/lang.js';
 import { verifyByLink } from '../../src/domain/verify-address.js';
 import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
-import { requestLog, type LoggedContext } from '../../src/observability/request-log.js';
+import { logFieldsOf, requestLog, type LoggedContext } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { ACTIONS } from './actions.js';
 import { verificationPage, type PageState } from './verification-page.js';
@@ -34,7 +34,7 @@ import { verificationPage, type PageState } from './verification-page.js';
 export const API_VERSION = '2018-01-29';
 export const VERIFICATION_PAGE_PATH = '/email-verification';
 
-type Route = (event: APIGatewayProxyEvent, context: LoggedContext) => Promise<APIGatewayProxyResult>;
+type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** The Aliyun-style RPC endpoint and the page the mailed link opens. */
 export function createRpcHandler(deps: ServiceDependencies) {
@@ -55,7 +55,7 @@ export function createRpcHandler(deps: ServiceDependencies) {
         toleranceSeconds: deps.config.rpc.timestampToleranceSeconds,
       });
       const actionName = request.params.Action ?? '';
-      Object.assign(context.logFields, { accessKeyId: caller.accessKeyId, action: actionName });
+      Object.assign(logFieldsOf(context), { accessKeyId: caller.accessKeyId, action: actionName });
       if (!(await deps.nonces.claim(caller.accessKeyId, caller.nonce, now, caller.nonceExpiresAt.getTime()))) {
         throw signatureNonceUsed();
       }
@@ -67,15 +67,15 @@ export function createRpcHandler(deps: ServiceDependencies) {
         accessKeyId: caller.accessKeyId,
         requestId,
         publicBaseUrl: deps.config.publicBaseUrl ?? `https://${hostId}/${event.requestContext.stage}`,
-        logFields: context.logFields,
+        logFields: logFieldsOf(context),
       });
       return renderRpcBody(`${actionName}Response`, result.body, format, {
         ...(result.listItemNames ? { listItemNames: result.listItemNames } : {}),
       });
     } catch (error) {
       const rpcError = isRpcRequestError(error) ? error : internalError(error);
-      context.logFields.code = rpcError.code;
-      if (!isRpcRequestError(error)) context.logFields.cause = error instanceof Error ? error.message : String(error);
+      logFieldsOf(context).code = rpcError.code;
+      if (!isRpcRequestError(error)) logFieldsOf(context).cause = error instanceof Error ? error.message : String(error);
       return renderRpcError(rpcError, { requestId, hostId, format });
     }
   };
@@ -92,39 +92,39 @@ export function createRpcHandler(deps: ServiceDependencies) {
     const lang: Lang = parseLang(form.get('lang')) ?? 'en';
     const state = await pageOutcome(async () => {
       const claims = await deps.linkTokens.read(form.get('token') ?? '', deps.clock());
-      context.logFields.email = maskEmail(claims.address);
+      logFieldsOf(context).email = maskEmail(claims.address);
       await verifyByLink(deps.verify, claims, event.requestContext.identity.sourceIp);
       return 'verified';
     });
-    context.logFields.page = state;
+    logFieldsOf(context).page = state;
     return verificationPage(state, lang);
   };
 
-  async function pageStateBeforeConfirm(token: string, context: LoggedContext): Promise<PageState> {
+  async function pageStateBeforeConfirm(token: string, context: Context): Promise<PageState> {
     const state = await pageOutcome(async () => {
       const claims = await deps.linkTokens.read(token, deps.clock());
-      context.logFields.email = maskEmail(claims.address);
+      logFieldsOf(context).email = maskEmail(claims.address);
       const record = await deps.store.find(claims.key);
       if (!isLive(record, deps.clock())) return 'not-found';
       return record.status === 'verified' ? 'already-verified' : 'confirm';
     });
-    context.logFields.page = state;
+    logFieldsOf(context).page = state;
     return state;
   }
 
   const routes = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
     routes: [
-      { method: 'GET', path: '/', handler: rpc as never },
-      { method: 'POST', path: '/', handler: rpc as never },
-      { method: 'GET', path: VERIFICATION_PAGE_PATH, handler: showPage as never },
-      { method: 'POST', path: VERIFICATION_PAGE_PATH, handler: confirmPage as never },
+      { method: 'GET', path: '/', handler: rpc },
+      { method: 'POST', path: '/', handler: rpc },
+      { method: 'GET', path: VERIFICATION_PAGE_PATH, handler: showPage },
+      { method: 'POST', path: VERIFICATION_PAGE_PATH, handler: confirmPage },
     ],
     notFoundResponse: () => verificationPage('invalid', 'en'),
   });
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
     .use(requestLog('rpc', deps.config.logLevel))
-    .handler(routes as never);
+    .handler(routes);
 }
 
 /** What a page says for the outcome of `work`, or for the error it threw. */

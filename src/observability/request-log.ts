@@ -8,6 +8,11 @@ export interface LoggedContext extends Context {
   logFields: LogFields;
 }
 
+/** The log fields of the request `context` belongs to, for a route to add to. */
+export function logFieldsOf(context: Context): LogFields {
+  return ((context as LoggedContext).logFields ??= {});
+}
+
 type Write = (line: string) => void;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
