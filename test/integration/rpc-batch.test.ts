@@ -17,20 +17,11 @@ import {
   startRpcTestApi,
   submitPageForm,
   type RpcTestApi,
+  type SendLists,
+  type SendResult,
 } from '../support/rpc-clients.js';
 import { extractCode, extractLink, isAddressedTo, mailsTo, readInbox } from '../support/ses-inbox.js';
 
-interface SendResult {
-  Email: string;
-  Code: string;
-  Message: string;
-}
-interface SendLists {
-  RequestId: string;
-  SuccessList: SendResult[];
-  FailList: SendResult[];
-  ExistList?: SendResult[];
-}
 
 const apis: RpcTestApi[] = [];
 afterEach(async () => {

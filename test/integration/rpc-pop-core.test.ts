@@ -24,21 +24,11 @@ import {
   submitPageForm,
   type AccessKey,
   type ClientError,
+  type SendLists,
+  type SendResult,
 } from '../support/rpc-clients.js';
 import { extractLink, mailsTo, type InboxMail } from '../support/ses-inbox.js';
 
-interface SendResult {
-  RetryAfter?: number;
-  Email: string;
-  Code: string;
-  Message: string;
-}
-interface SendLists {
-  RequestId: string;
-  SuccessList: SendResult[];
-  FailList: SendResult[];
-  ExistList?: SendResult[];
-}
 interface QueryResult {
   RequestId: string;
   Email: string;

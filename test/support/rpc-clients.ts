@@ -338,3 +338,20 @@ function decodeHtml(text: string): string {
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
 }
+
+/** One entry of SuccessList / FailList / ExistList on the wire. */
+export interface SendResult {
+  Email: string;
+  Code: string;
+  Message: string;
+  /** Only on SendTokenQuotaExceeded. */
+  RetryAfter?: number;
+}
+
+/** The body of ResendEmailVerification (and SubmitEmailVerification, with ExistList). */
+export interface SendLists {
+  RequestId: string;
+  SuccessList: SendResult[];
+  FailList: SendResult[];
+  ExistList?: SendResult[];
+}

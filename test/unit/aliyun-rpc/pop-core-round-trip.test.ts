@@ -4,6 +4,7 @@ import { authenticateRpcRequest } from '../../../src/aliyun-rpc/authenticate.js'
 import { parseRpcRequest } from '../../../src/aliyun-rpc/rpc-request.js';
 import { startProxyEventServer, type ProxyEventServer } from './support/proxy-event-server.js';
 import { referenceHandler, type Exchange } from './support/reference-handler.js';
+import { rejection } from './support/rejection.js';
 
 /** pop-core's ROA client has no typings; this is the slice of it the test drives. */
 interface RoaClient {
@@ -19,14 +20,6 @@ interface ClientError {
   data?: Record<string, string>;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ClientError;
-  }
-  throw new Error('expected the client call to fail');
-}
 
 const SECRETS = { AKID: 'the-secret' };
 const PARAMS = { Email: 'a+b@x.com,中文@x.com', Lang: 'zh', Note: "sp ace*~/!'()=&%" };
@@ -50,7 +43,7 @@ describe('an unmodified @alicloud/pop-core against the library', () => {
   /** The one exchange a call made, parsed and authenticated again with another secret. */
   async function refusedWithWrongSecret(exchange: Exchange | undefined) {
     const request = parseRpcRequest(exchange!.event);
-    return rejection(authenticateRpcRequest(request, { lookupSecret: () => 'not-the-secret', now: new Date() }));
+    return rejection<ClientError>(authenticateRpcRequest(request, { lookupSecret: () => 'not-the-secret', now: new Date() }));
   }
 
   test.each(['GET', 'POST'])('%s: accepted, parameters decoded, refused under a wrong secret', async (method) => {
@@ -86,7 +79,7 @@ describe('an unmodified @alicloud/pop-core against the library', () => {
   });
 
   test.each(['GET', 'POST'])('%s under a wrong secret: pop-core throws with our code and message', async (method) => {
-    const error = await rejection(
+    const error = await rejection<ClientError>(
       client('AKID', 'wrong').request('ResendEmailVerification', PARAMS, method === 'POST' ? { method: 'POST' } : {}),
     );
     expect(error.code).toBe('SignatureDoesNotMatch');
@@ -96,7 +89,7 @@ describe('an unmodified @alicloud/pop-core against the library', () => {
   });
 
   test('an unknown access key makes pop-core throw InvalidAccessKeyId.NotFound', async () => {
-    const error = await rejection(client('NOBODY').request('ResendEmailVerification', PARAMS));
+    const error = await rejection<ClientError>(client('NOBODY').request('ResendEmailVerification', PARAMS));
     expect(error.code).toBe('InvalidAccessKeyId.NotFound');
   });
 
@@ -105,7 +98,7 @@ describe('an unmodified @alicloud/pop-core against the library', () => {
     // request carries no RPC signature, so the library answers MissingParameter, in XML
     // because no Format was asked for.
     const roa = new ROAClient({ accessKeyId: 'AKID', accessKeySecret: 'the-secret', endpoint: server.endpoint, apiVersion: '2018-01-29' });
-    const error = await rejection(roa.request('GET', '/', {}, '', {}));
+    const error = await rejection<ClientError>(roa.request('GET', '/', {}, '', {}));
     expect(exchanges[0]?.response.headers['Content-Type']).toBe('text/xml;charset=utf-8');
     expect(error.code).toBe('MissingParameter');
     expect(error.message).toBe(
@@ -114,7 +107,7 @@ describe('an unmodified @alicloud/pop-core against the library', () => {
   });
 
   test("pop-core's RPC client cannot read XML success bodies: Format=XML fails in its JSON parse", async () => {
-    const error = await rejection(client().request('ResendEmailVerification', { ...PARAMS, Format: 'XML' }));
+    const error = await rejection<ClientError>(client().request('ResendEmailVerification', { ...PARAMS, Format: 'XML' }));
     expect(exchanges[0]?.caller?.accessKeyId).toBe('AKID');
     expect(exchanges[0]?.response.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><ResendEmailVerificationResponse>/);
     expect(error.name).toBe('SyntaxError');

@@ -5,6 +5,7 @@ import { authenticateRpcRequest } from '../../../src/aliyun-rpc/authenticate.js'
 import { parseRpcRequest } from '../../../src/aliyun-rpc/rpc-request.js';
 import { startProxyEventServer, type ProxyEventServer } from './support/proxy-event-server.js';
 import { referenceHandler, type Exchange } from './support/reference-handler.js';
+import { rejection } from './support/rejection.js';
 
 type TeaClient = InstanceType<typeof OpenApi.default>;
 type Runtime = Parameters<TeaClient['callApi']>[2];
@@ -15,14 +16,6 @@ interface TeaError {
   data?: Record<string, unknown>;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TeaError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as TeaError;
-  }
-  throw new Error('expected the client call to fail');
-}
 
 const SECRETS = { AKID: 'the-secret' };
 const PARAMS = { Email: 'a+b@x.com,中文@x.com', Lang: 'zh', Note: "sp ace*~/!'()=&%" };
@@ -115,14 +108,14 @@ describe('an unmodified @alicloud/openapi-client (Tea, ACS3-HMAC-SHA256) against
     expect(signed).toEqual(expect.arrayContaining(acsHeaders));
     expect(acs3?.headers['content-type']).toBe(request === inBody ? 'application/x-www-form-urlencoded' : undefined);
 
-    const refused = await rejection(
+    const refused = await rejection<TeaError>(
       authenticateRpcRequest(parseRpcRequest(exchange!.event), { lookupSecret: () => 'not-the-secret', now: new Date() }),
     );
     expect(refused.code).toBe('SignatureDoesNotMatch');
   });
 
   test('a wrong secret makes the Tea client throw our code, from a JSON error body', async () => {
-    const error = await rejection(client({ secret: 'wrong' }).callApi(rpcParams('POST'), inQuery(), runtime));
+    const error = await rejection<TeaError>(client({ secret: 'wrong' }).callApi(rpcParams('POST'), inQuery(), runtime));
     expect(exchanges[0]?.error?.code).toBe('SignatureDoesNotMatch');
     expect(exchanges[0]?.response.headers['Content-Type']).toBe('application/json;charset=utf-8');
     expect(error.code).toBe('SignatureDoesNotMatch');
@@ -131,7 +124,7 @@ describe('an unmodified @alicloud/openapi-client (Tea, ACS3-HMAC-SHA256) against
 
   test('the Tea client reads our XML error body and throws our code', async () => {
     const request = new $OpenApi.OpenApiRequest({ query: OpenApiUtil.default.query({ ...PARAMS, Format: 'XML' }) });
-    const error = await rejection(client({ accessKeyId: 'NOBODY' }).callApi(rpcParams('POST'), request, runtime));
+    const error = await rejection<TeaError>(client({ accessKeyId: 'NOBODY' }).callApi(rpcParams('POST'), request, runtime));
     expect(exchanges[0]?.error?.code).toBe('InvalidAccessKeyId.NotFound');
     expect(exchanges[0]?.response.headers['Content-Type']).toBe('text/xml;charset=utf-8');
     expect(exchanges[0]?.response.body).toContain('<Error>');
