@@ -1,3 +1,5 @@
+import { CorruptRecordError } from './verification-record.js';
+
 /**
  * Every failure the domain can report, as a value with a stable `code`.
  * Each API maps these to its wire format in exactly one place.
@@ -107,12 +109,18 @@ export class StageFailedError extends DomainError {
   }
 }
 
-/** Runs one stage, tagging anything it throws (other than a domain error) with the stage. */
+/**
+ * Runs one stage, tagging anything it throws (other than a domain error) with the stage. A stored
+ * record that could not be read back is a read failure, whichever stage was reading it.
+ */
 export async function inStage<T>(stage: FailureStage, work: () => T | Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof DomainError) throw error;
+    if (error instanceof CorruptRecordError) {
+      throw new StageFailedError(error.part === 'verification' ? 'read-verification' : 'read-quota-state', error);
+    }
     throw new StageFailedError(stage, error);
   }
 }

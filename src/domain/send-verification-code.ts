@@ -12,7 +12,7 @@ import { composeVerificationMail } from './mail-composition.js';
 import type { OtpIssuer } from './otp.js';
 import type { Mailer, SendCommand, SendOutcome, SendReceipt, VerificationStore } from './ports.js';
 import { decideQuota, fitSendLog, type QuotaPolicy } from './quota.js';
-import { CorruptRecordError, isLive, type VerificationRecord } from './verification-record.js';
+import { isLive, type VerificationRecord } from './verification-record.js';
 
 export interface SendDependencies {
   readonly store: VerificationStore;
@@ -83,7 +83,7 @@ async function sendCode(
   let started = false;
   let outcome: SendOutcome | undefined;
   if (mode !== 'resend') {
-    outcome = await storeStep(() => deps.store.createPending(command));
+    outcome = await inStage('save-verification', () => deps.store.createPending(command));
     started = outcome.kind === 'recorded';
     if (outcome.kind === 'refused' && mode === 'start-only') {
       throw outcome.current?.status === 'verified' ? new AlreadyVerifiedError() : new VerificationPendingError();
@@ -119,7 +119,7 @@ async function recordResend(
 ): Promise<Extract<SendOutcome, { kind: 'recorded' }>> {
   let attempt: SendCommand = command;
   for (let round = 0; round < 3; round++) {
-    const outcome = await storeStep(() => deps.store.recordResend(attempt));
+    const outcome = await inStage('save-verification', () => deps.store.recordResend(attempt));
     if (outcome.kind === 'recorded') return outcome;
     const current = outcome.current;
     throwRefusal(current, command);
@@ -130,7 +130,7 @@ async function recordResend(
     } else if (current.sendLog.length !== command.policy.maxPerWindow) {
       // The log was written under another RESEND_MAX_PER_WINDOW: fit it (if still unchanged).
       const fitted = fitSendLog(current.sendLog, command.policy);
-      await storeStep(() => deps.store.replaceSendLog(command.key, current.sendLog, fitted));
+      await inStage('save-verification', () => deps.store.replaceSendLog(command.key, current.sendLog, fitted));
     } else {
       break;
     }
@@ -148,21 +148,6 @@ function throwRefusal(
   if (current.status === 'verified') throw new AlreadyVerifiedError();
   const decision = decideQuota(current.sendLog, command.policy, command.now);
   if (!decision.allowed) throw new QuotaExceededError(decision.retryAfterSeconds);
-}
-
-/** Store calls are the save stage, except a stored record that could not be read back. */
-export async function storeStep<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await inStage('save-verification', work);
-  } catch (error) {
-    if (error instanceof StageFailedError && error.cause instanceof CorruptRecordError) {
-      throw new StageFailedError(
-        error.cause.part === 'verification' ? 'read-verification' : 'read-quota-state',
-        error.cause,
-      );
-    }
-    throw error;
-  }
 }
 
 async function revertQuietly(deps: SendDependencies, receipt: SendReceipt): Promise<void> {

@@ -9,7 +9,6 @@ import {
 } from './errors.js';
 import type { OtpIssuer } from './otp.js';
 import type { VerificationStore } from './ports.js';
-import { storeStep } from './send-verification-code.js';
 import { isLive, liveOtps, type VerificationRecord } from './verification-record.js';
 
 export interface VerifyDependencies {
@@ -28,8 +27,7 @@ export interface VerifyDependencies {
  */
 export async function verifyWithCode(deps: VerifyDependencies, address: EmailAddress, code: string): Promise<void> {
   const now = deps.clock();
-  // A record that cannot be read back is a read error (401/402), as on resend, not a save error.
-  const reservation = await storeStep(() => deps.store.reserveGuess(address.key, deps.settings.maxGuesses, now));
+  const reservation = await inStage('save-verification', () => deps.store.reserveGuess(address.key, deps.settings.maxGuesses, now));
   if (reservation.kind === 'refused') {
     explainUnverifiable(reservation.current, now);
     throw new TooManyAttemptsError();
