@@ -3,7 +3,6 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   authenticateRpcRequest,
-  errorResponseFormat,
   internalError,
   invalidActionNotFound,
   invalidVersion,
@@ -46,7 +45,6 @@ export function createRpcHandler(deps: ServiceDependencies) {
     let format: ResponseFormat = event.queryStringParameters?.Format?.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
     try {
       const request = parseRpcRequest(event);
-      format = errorResponseFormat(request);
       format = responseFormatFor(request);
       const now = deps.clock();
       const caller = await authenticateRpcRequest(request, {

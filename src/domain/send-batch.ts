@@ -108,10 +108,8 @@ async function takeLimits(counters: LimitCounters, limits: readonly BatchLimit[]
   }
   // Earlier limits gave more than a later one allowed: return the difference now.
   await Promise.all(limits.map((limit, i) => counters.giveBack(limit.counterKey, (taken[i] ?? 0) - granted)));
-  // The first limit to cut an index is the one that refused it.
-  const refusals = (index: number) => {
-    const cut = cuts.find((c) => index >= c.from) ?? cuts[cuts.length - 1]!;
-    return new SendLimitError(cut.limit.name);
-  };
+  // The first limit to cut an index is the one that refused it; only indexes at or past
+  // `granted`, the last cut, are ever asked about.
+  const refusals = (index: number) => new SendLimitError(cuts.find((c) => index >= c.from)!.limit.name);
   return { granted, refusals };
 }
