@@ -48,6 +48,19 @@ beforeAll(async () => {
   console.log = (...args: unknown[]) => logLines.push(args.map(String).join(' '));
 });
 
+
+/** Tokens for `email` signed as the running handlers sign them. */
+function tokenContext(email: string): TokenContext {
+  return {
+    keyring: deps.secrets.tokenKeyring,
+    issuer: deps.config.tokenIssuer,
+    audience: deps.config.tokenAudience,
+    now: Date.now(),
+    address: email,
+    key: email,
+  };
+}
+
 afterAll(async () => {
   console.log = originalLog;
   dynamodb?.destroy();
@@ -147,14 +160,7 @@ describe('POST /api/v1/users/email-verification-code', () => {
   test('the JWT attack set: each 401 (406, or 407 for an authentic expired token), and no mail', async () => {
     const { email } = await start('attacks');
     await age(email, COOLDOWN);
-    const context: TokenContext = {
-      keyring: deps.secrets.tokenKeyring,
-      issuer: deps.config.tokenIssuer,
-      audience: deps.config.tokenAudience,
-      now: Date.now(),
-      address: email,
-      key: email,
-    };
+    const context = tokenContext(email);
     const attacks = await hostileTokens(context);
     const outcomes: Record<string, unknown> = {};
     const expected: Record<string, unknown> = {};
@@ -194,14 +200,7 @@ describe('POST /api/v1/users/email-verification-code', () => {
 
   test('a token for an address never started is 401 406', async () => {
     const email = freshAddress('never');
-    const token = controlToken({
-      keyring: deps.secrets.tokenKeyring,
-      issuer: deps.config.tokenIssuer,
-      audience: deps.config.tokenAudience,
-      now: Date.now(),
-      address: email,
-      key: email,
-    });
+    const token = controlToken(tokenContext(email));
     const response = await resend(token);
     expect([response.status, response.body.code]).toEqual([401, 406]);
     expect(await mailsTo(email)).toHaveLength(0);
@@ -286,14 +285,7 @@ describe('POST /api/v1/users/email-verification', () => {
 
   test('the JWT attack set on verify: 401 each, no guess counted', async () => {
     const { email, code } = await start('verify-attacks');
-    const attacks = await hostileTokens({
-      keyring: deps.secrets.tokenKeyring,
-      issuer: deps.config.tokenIssuer,
-      audience: deps.config.tokenAudience,
-      now: Date.now(),
-      address: email,
-      key: email,
-    });
+    const attacks = await hostileTokens(tokenContext(email));
     for (const attack of attacks) {
       const response = await verify(attack.token, code);
       expect([attack.name, response.status, response.body.code]).toEqual([attack.name, 401, attack.expect === 'expired' ? 407 : 406]);
