@@ -8,7 +8,12 @@ import { SESClient } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createIamHandler, RESEND_PATH } from '../lambdas/resend-code/iam-api.js';
+import { createIamHandler } from '../lambdas/iam/iam-api.js';
+import { ROUTES } from '../lambdas/routes.js';
+import { API_VERSION } from '../lambdas/rpc/rpc-endpoint.js';
+import { lambdaContext } from '../local/lambda-context.js';
+import { buildProxyEvent } from '../local/proxy-event.js';
+import { readSetting } from '../src/settings.js';
 import { createRpcHandler } from '../lambdas/rpc/rpc-api.js';
 import { localEnvironment } from '../local/local-environment.js';
 import { startLocalServices } from '../local/services.js';
@@ -78,7 +83,7 @@ try {
   const iamTimes: number[] = [];
   for (const token of tokens) {
     const started = performance.now();
-    const response = await iam(iamEvent(token), lambdaContext());
+    const response = await iam(iamEvent(token), context());
     iamTimes.push(performance.now() - started);
     if (response.statusCode !== 201) throw new Error(`resend answered ${response.statusCode}: ${response.body}`);
   }
@@ -102,12 +107,12 @@ try {
     const batches = Array.from({ length: runs }, (_, run) =>
       Array.from({ length: size }, (_, i) => `rpc-${label.length}-${size}-${run}-${i}@bench.example`).join(','),
     );
-    for (const batch of batches) await rpc(rpcEvent('SubmitEmailVerification', batch), lambdaContext());
+    for (const batch of batches) await rpc(rpcEvent('SubmitEmailVerification', batch), context());
     calls.clear();
     const times: number[] = [];
     for (const batch of batches) {
       const started = performance.now();
-      const response = await handler(rpcEvent('ResendEmailVerification', batch), lambdaContext());
+      const response = await handler(rpcEvent('ResendEmailVerification', batch), context());
       times.push(performance.now() - started);
       const body = JSON.parse(response.body) as { SuccessList: unknown[] };
       if (body.SuccessList.length !== size) throw new Error(`batch of ${size} sent ${body.SuccessList.length}: ${response.body}`);
@@ -144,43 +149,17 @@ function perAddress(calls: Map<string, number>, addresses: number): string {
   return (total / addresses).toFixed(2);
 }
 
-function lambdaContext(): Context {
-  return { awsRequestId: randomUUID(), functionName: 'bench', getRemainingTimeInMillis: () => 10_000 } as Context;
-}
-
-function baseEvent(method: string, path: string): APIGatewayProxyEvent {
-  return {
-    resource: path,
-    path,
-    httpMethod: method,
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: randomUUID(),
-      stage: 'bench',
-      domainName: '127.0.0.1',
-      path,
-      identity: { sourceIp: '127.0.0.1' },
-    } as APIGatewayProxyEvent['requestContext'],
-  };
+function context(): Context {
+  return lambdaContext('bench', 10_000);
 }
 
 function iamEvent(token: string): APIGatewayProxyEvent {
-  const event = baseEvent('POST', RESEND_PATH);
-  event.headers = { Authorization: `Bearer ${token}` };
-  event.multiValueHeaders = { Authorization: [`Bearer ${token}`] };
-  return event;
+  return buildProxyEvent({ method: ROUTES.resendCode.method, path: ROUTES.resendCode.path, headers: { Authorization: `Bearer ${token}` } });
 }
 
 function rpcEvent(action: string, emails: string): APIGatewayProxyEvent {
   const params: Record<string, string> = {
-    AccessKeyId: process.env.RPC_ACCESS_KEY_ID!,
+    AccessKeyId: readSetting(process.env, 'RPC_ACCESS_KEY_ID'),
     Action: action,
     Email: emails,
     Format: 'JSON',
@@ -188,11 +167,8 @@ function rpcEvent(action: string, emails: string): APIGatewayProxyEvent {
     SignatureNonce: randomUUID(),
     SignatureVersion: '1.0',
     Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    Version: '2018-01-29',
+    Version: API_VERSION,
   };
-  params.Signature = signV1(process.env.RPC_ACCESS_KEY_SECRET!, 'GET', params);
-  const event = baseEvent('GET', '/');
-  event.queryStringParameters = params;
-  event.multiValueQueryStringParameters = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, [v]]));
-  return event;
+  params.Signature = signV1(readSetting(process.env, 'RPC_ACCESS_KEY_SECRET'), 'GET', params);
+  return buildProxyEvent({ method: 'GET', path: ROUTES.rpcGet.path, query: params });
 }

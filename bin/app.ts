@@ -2,6 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EmailVerificationStack } from '../lib/email-verification-stack.js';
+import { deployedSettingNames, type SettingOverrides } from '../lib/function-environment.js';
 
 const app = new App();
 
@@ -18,6 +19,10 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
   mailFrom: context('mailFrom') ?? 'no-reply@example.com',
+  // Any function setting by its own name: `-c RESEND_COOLDOWN_SECONDS=30`.
+  settings: Object.fromEntries(
+    deployedSettingNames().flatMap((name) => (context(name) === undefined ? [] : [[name, context(name)]])),
+  ) as SettingOverrides,
   sesIdentityArn: context('sesIdentityArn'),
   publicBaseUrl: context('publicBaseUrl'),
   webAclArn: context('webAclArn'),

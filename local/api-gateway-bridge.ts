@@ -6,13 +6,16 @@
  * Kept faithful where handlers can tell the difference: unknown routes and methods answer
  * 403 `{"message":"Missing Authentication Token"}`, bodies over 10 MB answer 413, a throwing
  * handler or malformed result answers 502 `{"message":"Internal server error"}`, a handler
- * slower than the integration timeout answers 504, query strings decode `+` as a space, and
- * `multiValueQueryStringParameters` / `queryStringParameters` are null when there is no query.
+ * slower than the integration timeout answers 504. The event itself comes from the project's one
+ * event builder (proxy-event.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { FUNCTIONS, ROUTES, type ApiName } from '../lambdas/routes.js';
+import { lambdaContext } from './lambda-context.js';
+import { buildProxyEvent } from './proxy-event.js';
 
 export type ProxyHandler = (
   event: APIGatewayProxyEvent,
@@ -62,8 +65,6 @@ export interface ApiBridge {
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const INTEGRATION_TIMEOUT_MS = 29_000;
-const ACCOUNT_ID = '123456789012';
-const API_ID = 'localapi01';
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
@@ -104,40 +105,18 @@ export function moduleHandler(specifier: string, exportName = 'handler'): LazyHa
   return lazyHandler(() => import(specifier), exportName, specifier);
 }
 
-export const RESEND_CODE_MODULE = '../lambdas/resend-code/index.js';
-export const RPC_MODULE = '../lambdas/rpc/index.js';
+/** Every declared route, each served by the handler `handlerOf` gives its API. */
+export function bridgeRoutes(handlerOf: (api: ApiName) => ProxyHandler | LazyHandler): BridgeRoute[] {
+  const handlers = new Map<ApiName, ProxyHandler | LazyHandler>();
+  return Object.values(ROUTES).map((route) => {
+    if (!handlers.has(route.api)) handlers.set(route.api, handlerOf(route.api));
+    return { method: route.method, path: route.path, functionName: FUNCTIONS[route.api].name, handler: handlers.get(route.api)! };
+  });
+}
 
-/** The deployed API's routes, each module loaded lazily and once per bridge. */
+/** The deployed API's routes and functions, each module loaded lazily and once per bridge. */
 export function defaultRoutes(): BridgeRoute[] {
-  const resendCode = moduleHandler(RESEND_CODE_MODULE);
-  const rpc = moduleHandler(RPC_MODULE);
-  return [
-    { method: 'POST', path: '/api/v1/users/email-verification-code', functionName: 'resend-code', handler: resendCode },
-    { method: 'POST', path: '/api/v1/users/email-verification', functionName: 'resend-code', handler: resendCode },
-    { method: 'GET', path: '/', functionName: 'rpc', handler: rpc },
-    { method: 'POST', path: '/', functionName: 'rpc', handler: rpc },
-    { method: 'GET', path: '/email-verification', functionName: 'rpc', handler: rpc },
-    { method: 'POST', path: '/email-verification', functionName: 'rpc', handler: rpc },
-  ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request -> event
-
-const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript|graphql)|[^;]*\+(json|xml)\b)/i;
-
-/** Bodies API Gateway would pass as text; anything else is passed base64-encoded. */
-export function isTextContentType(contentType: string | undefined): boolean {
-  return contentType === undefined || contentType.trim() === '' || TEXT_TYPES.test(contentType.trim());
-}
-
-function requestTime(date: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
-    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
-  );
+  return bridgeRoutes((api) => moduleHandler(`../${FUNCTIONS[api].entry.replace(/\.ts$/, '.js')}`));
 }
 
 function sourceIpOf(req: IncomingMessage): string {
@@ -145,140 +124,26 @@ function sourceIpOf(req: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
-function headerMaps(req: IncomingMessage, sourceIp: string) {
-  const multi: Record<string, string[]> = {};
-  const nameOf = new Map<string, string>();
-  const add = (name: string, value: string) => {
-    const key = name.toLowerCase();
-    const existing = nameOf.get(key);
-    if (existing === undefined) {
-      nameOf.set(key, name);
-      multi[name] = [value];
-    } else {
-      multi[existing]!.push(value);
-    }
-  };
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) add(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  // What API Gateway adds in front of every integration.
-  const forwardedFor = nameOf.get('x-forwarded-for');
-  if (forwardedFor === undefined) add('X-Forwarded-For', sourceIp);
-  else multi[forwardedFor] = [`${multi[forwardedFor]!.join(', ')}, ${sourceIp}`];
-  if (!nameOf.has('x-forwarded-proto')) add('X-Forwarded-Proto', 'http');
-  if (!nameOf.has('x-forwarded-port')) add('X-Forwarded-Port', String(req.socket.localPort ?? ''));
-  const single: Record<string, string> = {};
-  for (const [name, values] of Object.entries(multi)) single[name] = values[values.length - 1]!;
-  return { single, multi, get: (name: string) => single[nameOf.get(name.toLowerCase()) ?? name] };
-}
-
-function queryMaps(search: string) {
-  const raw = search.startsWith('?') ? search.slice(1) : search;
-  if (raw === '') return { single: null, multi: null };
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of new URLSearchParams(raw)) (multi[name] ??= []).push(value);
-  if (Object.keys(multi).length === 0) return { single: null, multi: null };
-  const single: Record<string, string> = {};
-  for (const [name, values] of Object.entries(multi)) single[name] = values[values.length - 1]!;
-  return { single, multi };
-}
-
-function safeDecode(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
-export interface EventInput {
-  readonly req: IncomingMessage;
-  readonly route: BridgeRoute;
-  readonly body: Buffer;
-  readonly pathname: string;
-  readonly search: string;
-  readonly stage: string;
-  readonly requestId: string;
-  readonly receivedAt: Date;
-}
-
-export function toProxyEvent(input: EventInput): APIGatewayProxyEvent {
-  const { req, route, body, stage, requestId, receivedAt } = input;
-  const sourceIp = sourceIpOf(req);
-  const headers = headerMaps(req, sourceIp);
-  const query = queryMaps(input.search);
-  const method = (req.method ?? 'GET').toUpperCase();
-  const resource = route.resource ?? route.path;
-  const path = safeDecode(input.pathname);
-  const text = isTextContentType(headers.get('content-type'));
-  return {
-    resource,
-    path,
-    httpMethod: method,
-    headers: headers.single,
-    multiValueHeaders: headers.multi,
-    queryStringParameters: query.single,
-    multiValueQueryStringParameters: query.multi,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      accountId: ACCOUNT_ID,
-      apiId: API_ID,
-      authorizer: null,
-      domainName: headers.get('host') ?? 'localhost',
-      domainPrefix: (headers.get('host') ?? 'localhost').split(/[.:]/)[0],
-      extendedRequestId: requestId,
-      httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent: headers.get('user-agent') ?? null,
-        userArn: null,
-      },
-      path,
-      protocol: `HTTP/${req.httpVersion}`,
-      requestId,
-      requestTime: requestTime(receivedAt),
-      requestTimeEpoch: receivedAt.getTime(),
-      resourceId: resource === '/' ? 'root' : resource.replace(/[^a-z0-9]/gi, '').slice(-10).toLowerCase(),
-      resourcePath: resource,
-      stage,
-    },
-    body: body.length === 0 ? null : text ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: body.length > 0 && !text,
-  };
-}
-
-export function lambdaContext(functionName: string, region: string, timeoutMs: number): Context {
-  const requestId = randomUUID();
-  const deadline = Date.now() + timeoutMs;
-  const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
-  const unsupported = () => {
-    throw new Error('context.done/fail/succeed are not supported by the local bridge; return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `${today}/[$LATEST]${requestId.replace(/-/g, '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
+/** The event API Gateway would send for `req`, on the local stage (no stage in the URL). */
+function eventOf(req: IncomingMessage, route: BridgeRoute, url: URL, body: Buffer, stage: string, requestId: string): APIGatewayProxyEvent {
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  return buildProxyEvent({
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.search,
+    headers,
+    body,
+    sourceIp: sourceIpOf(req),
+    resource: route.resource ?? route.path,
+    stage,
+    requestPath: url.pathname,
+    domainName: req.headers.host ?? 'localhost',
+    forwardedProto: 'http',
+    forwardedPort: req.socket.localPort ?? '',
+    protocol: `HTTP/${req.httpVersion}`,
+    requestId,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,65 +252,112 @@ function invoke(handler: ProxyHandler, event: APIGatewayProxyEvent, context: Con
   });
 }
 
+/** Calls the handler, or settles 'timeout' when the integration timeout runs out first. */
+async function invokeWithin(
+  handler: ProxyHandler,
+  event: APIGatewayProxyEvent,
+  context: Context,
+  remainingMs: number,
+): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, remainingMs));
+  });
+  try {
+    return await Promise.race([invoke(handler, event, context), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function writeResult(res: ServerResponse, outcome: unknown, requestId: string): void {
+  const result = checkResult(outcome);
+  const headers = mergedHeaders(result);
+  if (!headers.has('x-amzn-requestid')) headers.set('x-amzn-requestid', { name: 'x-amzn-RequestId', values: [requestId] });
+  const payload = result.body ?? '';
+  send(res, result.statusCode, headers, result.isBase64Encoded ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8'));
+}
+
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  // Answer now and close: the rest of an oversized body is not worth reading.
+  res.setHeader('Connection', 'close');
+  res.on('finish', () => setTimeout(() => req.socket.destroy(), 50).unref());
+  req.resume();
+  sendJson(res, 413, { message: 'Request Too Long' }, requestId);
+}
+
+type FailureReport = NonNullable<ApiBridgeOptions['onError']>;
+
+interface BridgeSettings {
+  readonly routes: readonly BridgeRoute[];
+  readonly stage: string;
+  readonly maxBodyBytes: number;
+  readonly timeoutMs: number;
+  readonly region?: string;
+  readonly log?: (line: string) => void;
+  readonly reportFailure: FailureReport;
+}
+
+const reportToStderr: FailureReport = (error, info) =>
+  process.stderr.write(`[api-gateway-bridge] ${info.method} ${info.path}: ${info.kind}: ${(error as Error)?.stack ?? String(error)}\n`);
+
+/** One HTTP request through API Gateway's steps: match, read, build the event, invoke, answer. */
+async function handleRequest(settings: BridgeSettings, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = Date.now();
+  const requestId = randomUUID();
+  const url = new URL(req.url ?? '/', 'http://bridge.invalid');
+  const method = (req.method ?? 'GET').toUpperCase();
+  res.on('finish', () => settings.log?.(`${method} ${url.pathname} -> ${res.statusCode} (${Date.now() - started} ms)`));
+
+  const route = settings.routes.find((candidate) => candidate.method === method && candidate.path === url.pathname);
+  if (route === undefined) {
+    req.resume();
+    return sendJson(res, 403, { message: 'Missing Authentication Token' }, requestId, { 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' });
+  }
+  const body = await readBody(req, settings.maxBodyBytes);
+  if (body === 'too-large') return refuseTooLarge(req, res, requestId);
+
+  const event = eventOf(req, route, url, body, settings.stage, requestId);
+  const context = lambdaContext(route.functionName, settings.timeoutMs, settings.region);
+  try {
+    const handler = isLazy(route.handler) ? await route.handler.load() : route.handler;
+    const outcome = await invokeWithin(handler, event, context, settings.timeoutMs - (Date.now() - started));
+    if (outcome === 'timeout') return sendJson(res, 504, { message: 'Endpoint request timed out' }, requestId);
+    writeResult(res, outcome, requestId);
+  } catch (error) {
+    const kind = error instanceof MalformedResult ? 'Malformed Lambda proxy response' : 'Lambda function failed';
+    settings.reportFailure(error, { method, path: url.pathname, kind });
+    if (!res.headersSent) sendJson(res, 502, { message: 'Internal server error' }, requestId, { 'x-amzn-ErrorType': 'InternalServerErrorException' });
+    else res.destroy();
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} for the API is already in use (set PORT=<port>).`) : error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      const { port: actual } = server.address() as AddressInfo;
+      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${actual}`);
+    });
+  });
+}
+
 export function createApiBridge(options: ApiBridgeOptions): ApiBridge {
-  const stage = options.stage ?? 'local';
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const timeoutMs = options.timeoutMs ?? INTEGRATION_TIMEOUT_MS;
-  const region = () => options.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  const routes = [...options.routes];
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const started = Date.now();
-    const receivedAt = new Date(started);
-    const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://bridge.invalid');
-    const method = (req.method ?? 'GET').toUpperCase();
-    res.on('finish', () => options.log?.(`${method} ${url.pathname} -> ${res.statusCode} (${Date.now() - started} ms)`));
-
-    const route = routes.find((candidate) => candidate.method === method && candidate.path === url.pathname);
-    if (route === undefined) {
-      req.resume();
-      return sendJson(res, 403, { message: 'Missing Authentication Token' }, requestId, { 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' });
-    }
-    const body = await readBody(req, maxBodyBytes);
-    if (body === 'too-large') {
-      // Answer now and close: the rest of an oversized body is not worth reading.
-      res.setHeader('Connection', 'close');
-      res.on('finish', () => setTimeout(() => req.socket.destroy(), 50).unref());
-      req.resume();
-      return sendJson(res, 413, { message: 'Request Too Long' }, requestId);
-    }
-
-    const event = toProxyEvent({ req, route, body, pathname: url.pathname, search: url.search, stage, requestId, receivedAt });
-    const context = lambdaContext(route.functionName, region(), timeoutMs);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const handler = isLazy(route.handler) ? await route.handler.load() : route.handler;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs - (Date.now() - started)));
-      });
-      const outcome = await Promise.race([invoke(handler, event, context), timedOut]);
-      if (outcome === 'timeout') {
-        return sendJson(res, 504, { message: 'Endpoint request timed out' }, requestId);
-      }
-      const result = checkResult(outcome);
-      const headers = mergedHeaders(result);
-      if (!headers.has('x-amzn-requestid')) headers.set('x-amzn-requestid', { name: 'x-amzn-RequestId', values: [requestId] });
-      const payload = result.body ?? '';
-      send(res, result.statusCode, headers, result.isBase64Encoded ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8'));
-    } catch (error) {
-      const kind = error instanceof MalformedResult ? 'Malformed Lambda proxy response' : 'Lambda function failed';
-      if (options.onError) options.onError(error, { method, path: url.pathname, kind });
-      else process.stderr.write(`[api-gateway-bridge] ${method} ${url.pathname}: ${kind}: ${(error as Error)?.stack ?? String(error)}\n`);
-      if (!res.headersSent) sendJson(res, 502, { message: 'Internal server error' }, requestId, { 'x-amzn-ErrorType': 'InternalServerErrorException' });
-      else res.destroy();
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
+  const settings: BridgeSettings = {
+    routes: [...options.routes],
+    stage: options.stage ?? 'local',
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    timeoutMs: options.timeoutMs ?? INTEGRATION_TIMEOUT_MS,
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    reportFailure: options.onError ?? reportToStderr,
   };
-
+  const routes = settings.routes;
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    handleRequest(settings, req, res).catch((error: unknown) => {
       process.stderr.write(`[api-gateway-bridge] ${String((error as Error)?.stack ?? error)}\n`);
       if (!res.headersSent) {
         res.statusCode = 500;
@@ -456,18 +368,7 @@ export function createApiBridge(options: ApiBridgeOptions): ApiBridge {
 
   return {
     server,
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        const onError = (error: NodeJS.ErrnoException) =>
-          reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} for the API is already in use (set PORT=<port>).`) : error);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.removeListener('error', onError);
-          const { port: actual } = server.address() as AddressInfo;
-          resolve(`http://${host.includes(':') ? `[${host}]` : host}:${actual}`);
-        });
-      });
-    },
+    listen: (port = 0, host = '127.0.0.1') => listen(server, port, host),
     async preload() {
       // One after the other: concurrent dynamic imports sharing dependencies trip jest's ESM
       // loader ("request for '...' is not in cache").

@@ -3,29 +3,21 @@
  * `npm start`, the verification CLI and the jest harness, so all three agree.
  * Local only: nothing here is used in a deployment.
  */
-import { parsePort } from './ports.js';
+import { readSetting, settingNames, SETTINGS } from '../src/settings.js';
 
 type Env = Record<string, string | undefined>;
 
-export const DEFAULT_API_PORT = 3000;
-export const DEFAULT_SES_PORT = 8005;
-export const DEFAULT_DYNAMODB_PORT = 8000;
-export const DEFAULT_TABLE_NAME = 'email-verification';
 export const LOCAL_HOST = '127.0.0.1';
-export const LOCAL_RPC_ACCESS_KEY_ID = 'local-access-key-id';
-export const LOCAL_RPC_ACCESS_KEY_SECRET = 'local-access-key-secret';
 
-/** Defaults applied only where the variable is unset (or empty). */
+/**
+ * What the local stand-ins need besides the service's own settings (settings.ts), applied only
+ * where unset. DynamoDB Local and aws-ses-v2-local accept any credentials; these keep the SDK
+ * from searching for real ones (profiles, IMDS).
+ */
 export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
   AWS_REGION: 'us-east-1',
-  // DynamoDB Local and aws-ses-v2-local accept any credentials; these keep the SDK from
-  // searching for real ones (profiles, IMDS).
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
-  MAIL_FROM: 'no-reply@example.com',
-  EXPOSE_ERROR_TRACES: 'true',
-  RPC_ACCESS_KEY_ID: LOCAL_RPC_ACCESS_KEY_ID,
-  RPC_ACCESS_KEY_SECRET: LOCAL_RPC_ACCESS_KEY_SECRET,
 };
 
 export interface LocalPorts {
@@ -34,19 +26,20 @@ export interface LocalPorts {
   readonly dynamodbPort: number;
 }
 
-/** PORT, SES_PORT, DYNAMODB_PORT with the contract's defaults (0 = pick a free port). */
+/** PORT, SES_PORT, DYNAMODB_PORT (0 = pick a free port). */
 export function readLocalPorts(env: Env = process.env): LocalPorts {
   return {
-    apiPort: parsePort(env.PORT, 'PORT', DEFAULT_API_PORT),
-    sesPort: parsePort(env.SES_PORT, 'SES_PORT', DEFAULT_SES_PORT),
-    dynamodbPort: parsePort(env.DYNAMODB_PORT, 'DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT),
+    apiPort: readSetting(env, 'PORT'),
+    sesPort: readSetting(env, 'SES_PORT'),
+    dynamodbPort: readSetting(env, 'DYNAMODB_PORT'),
   };
 }
 
 export function readTableName(env: Env = process.env): string {
-  const name = env.TABLE_NAME;
-  return name === undefined || name === '' ? DEFAULT_TABLE_NAME : name;
+  return readSetting(env, 'TABLE_NAME');
 }
+
+export const DEFAULT_TABLE_NAME = SETTINGS.TABLE_NAME.default;
 
 export const localUrl = (port: number) => `http://${LOCAL_HOST}:${port}`;
 
@@ -101,16 +94,21 @@ export function restoreEnvironment(previous: Record<string, string | undefined>,
 }
 
 /**
- * The environment for test runs: like localEnvironment, but every local default is forced (the
+ * The environment for test runs: like localEnvironment, but every default is forced (the
  * developer's shell does not leak AWS credentials, another RPC key or EXPOSE_ERROR_TRACES=false
  * into tests), and `unset` lists variables to remove.
  */
 export function testEnvironment(endpoints: LocalEndpoints): { set: Record<string, string>; unset: string[] } {
-  return {
-    // One info line per request is right for a server, noise in test output; failures still log.
-    set: { ...localEnvironment(endpoints, {}), ...LOCAL_DEFAULTS, EXPOSE_ERROR_TRACES: 'true', LOG_LEVEL: 'warn' },
-    unset: ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'PUBLIC_BASE_URL'],
-  };
+  const set: Record<string, string> = {};
+  const unset = ['AWS_SESSION_TOKEN', 'AWS_PROFILE'];
+  for (const name of settingNames('service', 'rpc', 'local-key')) {
+    const value = readSetting({}, name);
+    if (value === undefined) unset.push(name);
+    else set[name] = String(value);
+  }
+  // One info line per request is right for a server, noise in test output; failures still log.
+  Object.assign(set, localEnvironment(endpoints, {}), LOCAL_DEFAULTS, { LOG_LEVEL: 'warn' });
+  return { set, unset: unset.filter((name) => !(name in set)) };
 }
 
 /** The environment for a stack whose services run on the given ports (used by the CLI). */

@@ -14,11 +14,6 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Resolves a requested port: 0 means "pick a free one". */
-export async function resolvePort(port: number): Promise<number> {
-  return port === 0 ? findFreePort() : port;
-}
-
 /**
  * Fails with a clear message when something already listens on `port`. Checked on the wildcard
  * address, which conflicts with a listener on any interface (127.0.0.1 included).

@@ -8,10 +8,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
+import { ROUTES } from '../lambdas/routes.js';
+import { SETTINGS, readSetting } from '../src/settings.js';
 import {
-  DEFAULT_API_PORT,
-  DEFAULT_DYNAMODB_PORT,
-  DEFAULT_SES_PORT,
   LOCAL_HOST,
   applyEnvironment,
   localEnvironment,
@@ -55,12 +54,12 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const requestedApiPort = options.port ?? DEFAULT_API_PORT;
+  const requestedApiPort = options.port ?? SETTINGS.PORT.default;
   // Fail on a taken API port before spending seconds on Java.
   if (requestedApiPort !== 0) await assertPortFree(requestedApiPort, 'the API', 'PORT');
   const services = await startLocalServices({
-    dynamodbPort: options.dynamodbPort ?? DEFAULT_DYNAMODB_PORT,
-    sesPort: options.sesPort ?? DEFAULT_SES_PORT,
+    dynamodbPort: options.dynamodbPort ?? SETTINGS.DYNAMODB_PORT.default,
+    sesPort: options.sesPort ?? SETTINGS.SES_PORT.default,
     tableName: options.tableName ?? readTableName(),
   });
   let previousEnv: Record<string, string | undefined> | undefined;
@@ -113,28 +112,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 function banner(stack: LocalStack): string {
-  const env = stack.environment;
+  const url = (path: string) => `${stack.apiUrl}${path}`;
+  const routeLines = Object.values(ROUTES).map(
+    (route) => `    ${route.api.toUpperCase().padEnd(4)} ${route.method.padEnd(5)}${url(route.path)}`,
+  );
   return [
     '',
     'Email verification service: local stack is up',
     '',
     `  API (API Gateway -> Lambda)   ${stack.apiUrl}`,
-    `    IAM:  POST ${stack.apiUrl}/api/v1/users/email-verification-code`,
-    `          POST ${stack.apiUrl}/api/v1/users/email-verification`,
-    `    RPC:  GET|POST ${stack.apiUrl}/   (Aliyun RPC, Version 2018-01-29)`,
-    `    Link: GET ${stack.apiUrl}/email-verification?token=...`,
+    ...routeLines,
     `  Inbox viewer (local SES)      ${stack.sesEndpoint}`,
     `  Inbox as JSON                 ${stack.sesEndpoint}/store`,
     `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
     '',
-    `  RPC AccessKeyId               ${env.RPC_ACCESS_KEY_ID}`,
-    `  RPC AccessKeySecret           ${env.RPC_ACCESS_KEY_SECRET}`,
+    `  RPC AccessKeyId               ${readSetting(process.env, 'RPC_ACCESS_KEY_ID')}`,
+    `  RPC AccessKeySecret           ${readSetting(process.env, 'RPC_ACCESS_KEY_SECRET')}`,
     '',
     'Try it (in another terminal):',
     '  TOKEN=$(npm run --silent verification -- start you@example.com)',
-    `  curl -i -X POST ${stack.apiUrl}/api/v1/users/email-verification-code -H "Authorization: Bearer $TOKEN"`,
+    `  curl -i -X POST ${url(ROUTES.resendCode.path)} -H "Authorization: Bearer $TOKEN"`,
     `  curl -s ${stack.sesEndpoint}/store      # read the code from the newest mail`,
-    `  curl -i -X POST ${stack.apiUrl}/api/v1/users/email-verification -H "Authorization: Bearer $TOKEN" \\`,
+    `  curl -i -X POST ${url(ROUTES.verifyCode.path)} -H "Authorization: Bearer $TOKEN" \\`,
     `       -H 'Content-Type: application/json' -d '{"code":"123456"}'`,
     '',
     'Ctrl-C stops everything.',

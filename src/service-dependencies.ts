@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
-import { DynamoDbLimitCounters, DynamoDbNonceRegistry } from './adapters/dynamodb-limit-counters.js';
+import { DynamoDbLimitCounters } from './adapters/dynamodb-limit-counters.js';
+import { DynamoDbNonceRegistry } from './adapters/dynamodb-nonce-registry.js';
 import { DynamoDbVerificationStore } from './adapters/dynamodb-verification-store.js';
 import { loadServiceSecrets, type ServiceSecrets } from './adapters/service-secrets.js';
 import { SesMailer } from './adapters/ses-mailer.js';

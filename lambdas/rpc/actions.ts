@@ -6,17 +6,18 @@ import {
   type RpcBody,
 } from '../../src/aliyun-rpc/index.js';
 import { normalizeEmailAddress, type EmailAddress } from '../../src/domain/address.js';
-import { parseEmailList, TooManyAddressesError } from '../../src/domain/email-list.js';
-import { InvalidAddressError } from '../../src/domain/errors.js';
+import { parseEmailList } from '../../src/domain/email-list.js';
+import { VerificationNotFoundError } from '../../src/domain/errors.js';
 import { parseLang, type Lang } from '../../src/domain/lang.js';
-import { sendBatch, type BatchLimit, type BatchRequest } from '../../src/domain/send-batch.js';
+import { requestLimits } from '../../src/domain/request-limits.js';
+import { sendBatch, type BatchRequest } from '../../src/domain/send-batch.js';
 import { verifyByLink } from '../../src/domain/verify-address.js';
 import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
 import type { LogFields } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
-import { emailNotSubmitted, rpcErrorOf } from './rpc-domain-errors.js';
 import { sortSendResults } from './send-results.js';
+import { verificationLink } from './verification-link.js';
 
 export interface ActionContext {
   readonly params: Readonly<Record<string, string>>;
@@ -36,7 +37,10 @@ export type Action = (deps: ServiceDependencies, context: ActionContext) => Prom
 
 const SEND_RESULT_LISTS = { SuccessList: 'SendResult', FailList: 'SendResult', ExistList: 'SendResult' };
 
-/** The actions of the 2018-01-29 API this endpoint serves, by name. */
+/**
+ * The actions of the 2018-01-29 API this endpoint serves, by name. Domain failures are thrown as
+ * they are: the endpoint maps them to the wire (rpc-error-mapping.ts).
+ */
 export const ACTIONS: Readonly<Record<string, Action>> = {
   ResendEmailVerification: async (deps, context) => {
     const { SuccessList, FailList } = await sendToList(deps, context, 'resend');
@@ -52,13 +56,9 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
   VerifyEmail: async (deps, context) => {
     const token = context.params.Token;
     if (!token) throw missingParameter('Token');
-    try {
-      const claims = await deps.linkTokens.read(token, deps.clock());
-      context.logFields.email = maskEmail(claims.address);
-      await verifyByLink(deps.verify, claims, clientIpParam(context.params));
-    } catch (error) {
-      throw rpcErrorOf(error);
-    }
+    const claims = await deps.linkTokens.read(token, deps.clock());
+    context.logFields.email = maskEmail(claims.address);
+    await verifyByLink(deps.verify, claims, clientIpParam(context.params));
     return { body: { RequestId: context.requestId } };
   },
 
@@ -66,7 +66,7 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     const address = singleAddressParam(context.params);
     context.logFields.email = maskEmail(address.address);
     const record = await deps.store.find(address.key);
-    if (!isLive(record, deps.clock())) throw emailNotSubmitted();
+    if (!isLive(record, deps.clock())) throw new VerificationNotFoundError();
     return {
       body: {
         RequestId: context.requestId,
@@ -88,13 +88,7 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
   if (rawEmails === undefined || rawEmails.trim() === '') throw missingEmail();
   const lang = langParam(params);
   const clientIp = clientIpParam(params);
-  let entries;
-  try {
-    entries = parseEmailList(rawEmails, deps.config.rpc.maxEmails);
-  } catch (error) {
-    if (error instanceof TooManyAddressesError) throw invalidParameter('Email', error.message);
-    throw error;
-  }
+  const entries = parseEmailList(rawEmails, deps.config.rpc.maxEmails);
   // Only commas and blanks: no address was given at all.
   if (entries.length === 0) throw missingEmail();
   context.logFields.emails = entries.length;
@@ -105,44 +99,20 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
       action,
       lang,
       ...(clientIp ? { clientIp } : {}),
-      limits: batchLimits(deps, context.accessKeyId, clientIp),
+      limits: requestLimits(
+        { maxPerAccountPerDay: deps.config.rpc.maxVerificationsPerDay, maxPerClientIpPerHour: deps.config.rpc.maxPerClientIpPerHour },
+        { accountId: context.accessKeyId, ...(clientIp ? { clientIp } : {}) },
+        deps.clock(),
+      ),
       concurrency: deps.config.rpc.batchConcurrency,
-      linkFor: async (address: EmailAddress, now: number) => {
-        const token = await deps.linkTokens.issue(address, now);
-        return `${context.publicBaseUrl}/email-verification?token=${token}&lang=${lang}`;
-      },
+      linkFor: async (address: EmailAddress, now: number) =>
+        verificationLink(context.publicBaseUrl, await deps.linkTokens.issue(address, now), lang),
     },
   );
   const sorted = sortSendResults(outcomes, lang);
   context.logFields.sent = sorted.SuccessList.length;
   context.logFields.failCodes = [...new Set(sorted.FailList.map((entry) => entry.Code))];
   return sorted;
-}
-
-/** Per access key per UTC day (Aliyun's 500), and per end-user IP per hour when one is given. */
-function batchLimits(deps: ServiceDependencies, accessKeyId: string, clientIp: string | undefined): BatchLimit[] {
-  const now = deps.clock();
-  const day = new Date(now).toISOString().slice(0, 10);
-  const hour = new Date(now).toISOString().slice(0, 13);
-  const dayEnds = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
-  const hourEnds = Date.parse(`${hour}:00:00Z`) + 3_600_000;
-  const limits: BatchLimit[] = [
-    {
-      name: 'account-daily',
-      counterKey: `account#${accessKeyId}#${day}`,
-      limit: deps.config.rpc.maxVerificationsPerDay,
-      expiresAt: dayEnds + 86_400_000,
-    },
-  ];
-  if (clientIp) {
-    limits.push({
-      name: 'client-ip',
-      counterKey: `ip#${clientIp}#${hour}`,
-      limit: deps.config.rpc.maxPerClientIpPerHour,
-      expiresAt: hourEnds + 3_600_000,
-    });
-  }
-  return limits;
 }
 
 function langParam(params: Readonly<Record<string, string>>): Lang {
@@ -168,12 +138,7 @@ function booleanParam(params: Readonly<Record<string, string>>, name: string, fa
 function singleAddressParam(params: Readonly<Record<string, string>>): EmailAddress {
   const raw = params.Email;
   if (raw === undefined || raw.trim() === '') throw missingEmail();
-  try {
-    return normalizeEmailAddress(raw);
-  } catch (error) {
-    if (error instanceof InvalidAddressError) throw invalidParameter('Email', 'It must be one valid email address.');
-    throw error;
-  }
+  return normalizeEmailAddress(raw);
 }
 
 /** Aliyun's `2019-02-19 16:38:07`, in UTC. */

@@ -1,14 +1,6 @@
-import {
-  AlreadyVerifiedError,
-  InvalidAddressError,
-  QuotaExceededError,
-  SendLimitError,
-  StageFailedError,
-  VerificationNotFoundError,
-  VerificationPendingError,
-} from '../../src/domain/errors.js';
 import type { Lang } from '../../src/domain/lang.js';
 import type { BatchOutcome } from '../../src/domain/send-batch.js';
+import { sendResultOf, type SendResultCode, type SendResultList } from './rpc-error-mapping.js';
 
 /** One entry of SuccessList / FailList / ExistList, as Aliyun's SDK models name it. */
 export type SendResult = {
@@ -21,8 +13,8 @@ export type SendResult = {
 
 type Wording = Record<Lang, string>;
 
-/** Per-address codes: Aliyun's own first (spelled as the seed spells them), then ours. */
-export const SEND_RESULT_CODES = {
+/** What each per-address code says, in both languages. */
+export const SEND_RESULT_MESSAGES: Readonly<Record<SendResultCode, Wording>> = {
   Success: { en: 'Success', zh: '成功' },
   SendTokenQuotaExceeded: {
     en: 'The maximum number of attempts allowed to send the email verification link is exceeded.',
@@ -51,41 +43,21 @@ export const SEND_RESULT_CODES = {
     zh: '该客户端 IP 请求发送验证邮件过于频繁。',
   },
   InternalError: { en: 'An internal error occurred. Try again later.', zh: '内部错误，请稍后重试。' },
-} satisfies Record<string, Wording>;
+};
 
-export type SendResultCode = keyof typeof SEND_RESULT_CODES;
+export type SortedResults = Readonly<Record<SendResultList, SendResult[]>>;
 
-export interface SortedResults {
-  readonly SuccessList: SendResult[];
-  readonly FailList: SendResult[];
-  readonly ExistList: SendResult[];
-}
-
-/** The one place a batch entry's outcome becomes its list, code and message. */
+/** Sorts a batch's outcomes into their lists, each entry with its code and message. */
 export function sortSendResults(outcomes: readonly BatchOutcome[], lang: Lang): SortedResults {
   const sorted: SortedResults = { SuccessList: [], FailList: [], ExistList: [] };
   for (const outcome of outcomes) {
-    const [list, code] = classify(outcome.error);
+    const { list, code, retryAfterSeconds } = sendResultOf(outcome.error);
     sorted[list].push({
       Email: outcome.given,
       Code: code,
-      Message: SEND_RESULT_CODES[code][lang],
-      ...(outcome.error instanceof QuotaExceededError ? { RetryAfter: outcome.error.retryAfterSeconds } : {}),
+      Message: SEND_RESULT_MESSAGES[code][lang],
+      ...(retryAfterSeconds !== undefined ? { RetryAfter: retryAfterSeconds } : {}),
     });
   }
   return sorted;
-}
-
-function classify(error: unknown): [keyof SortedResults, SendResultCode] {
-  if (error === undefined) return ['SuccessList', 'Success'];
-  if (error instanceof VerificationPendingError) return ['ExistList', 'EmailVerificationExists'];
-  if (error instanceof QuotaExceededError) return ['FailList', 'SendTokenQuotaExceeded'];
-  if (error instanceof InvalidAddressError) return ['FailList', 'ParameterIllegall'];
-  if (error instanceof VerificationNotFoundError) return ['FailList', 'EmailNotSubmitted'];
-  if (error instanceof AlreadyVerifiedError) return ['FailList', 'EmailAlreadyVerified'];
-  if (error instanceof SendLimitError) {
-    return ['FailList', error.limit === 'account-daily' ? 'DailyLimitExceeded' : 'ClientIpLimitExceeded'];
-  }
-  if (error instanceof StageFailedError && error.stage === 'send-mail') return ['FailList', 'SendEmailFailed'];
-  return ['FailList', 'InternalError'];
 }

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { escapeHtml } from '../../src/domain/mail-composition.js';
+import { escapeHtml } from '../../src/html/escape-html.js';
 import type { Lang } from '../../src/domain/lang.js';
 
 export type PageState = 'confirm' | 'verified' | 'already-verified' | 'expired' | 'invalid' | 'not-found' | 'unavailable';

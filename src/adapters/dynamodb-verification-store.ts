@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Lang } from '../domain/lang.js';
 import type { GuessOutcome, SendCommand, SendOutcome, SendReceipt, VerificationStore } from '../domain/ports.js';
-import { quotaEdges } from '../domain/quota.js';
+import { emptySendLog, quotaEdges, recordInSendLog } from '../domain/quota.js';
 import {
   CorruptRecordError,
   type StoredOtp,
@@ -36,7 +36,7 @@ export class DynamoDbVerificationStore implements VerificationStore {
   ) {}
 
   async createPending(command: SendCommand): Promise<SendOutcome> {
-    const sendLog = [...new Array<number>(command.policy.maxPerWindow - 1).fill(0), command.now];
+    const sendLog = recordInSendLog(emptySendLog(command.policy), command.policy, command.now);
     const item: Item = {
       ...recordKey(command.key),
       address: s(command.address),
@@ -75,8 +75,8 @@ export class DynamoDbVerificationStore implements VerificationStore {
     const slots = command.policy.maxPerWindow;
     const last = slots - 1;
     const { cooldownEdge, windowEdge } = quotaEdges(command.policy, command.now);
-    // Shift the log one slot left and write `now` last: every operand reads the item as it was
-    // before this update, so this is one atomic step.
+    // recordInSendLog as one update expression: shift the log one slot left and write `now` last.
+    // Every operand reads the item as it was before this update, so this is one atomic step.
     const shift = Array.from({ length: last }, (_, i) => `sendLog[${i}] = sendLog[${i + 1}]`);
     const keepPrevious = command.dropPreviousCode !== true;
     const sets = [

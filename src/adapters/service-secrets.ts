@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TokenKeyring } from '../domain/verification-token.js';
+import { readSetting, type Env } from '../settings.js';
 
 /** Key material the handlers need. Never logged, never put in an environment variable in AWS. */
 export interface ServiceSecrets {
@@ -9,23 +10,11 @@ export interface ServiceSecrets {
   readonly rpcAccessKeys: ReadonlyMap<string, string>;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * Fixed local-only defaults, so the local stack and the CLI agree without set-up. A deployed
- * function never sees them: the stack always points it at Secrets Manager.
- */
-export const LOCAL_SECRET_DEFAULTS = {
-  JWT_SIGNING_KEY: 'local-only-jwt-signing-key-do-not-use-in-aws-0001',
-  JWT_KEY_ID: 'local',
-  OTP_HASH_KEY: 'local-only-otp-hash-key-do-not-use-in-aws-00000001',
-  RPC_ACCESS_KEY_ID: 'local-access-key-id',
-  RPC_ACCESS_KEY_SECRET: 'local-access-key-secret',
-} as const;
-
 /**
  * In AWS each secret is named by an `*_SECRET_ARN` variable and read once, at cold start;
- * locally the values come from the environment.
+ * locally the values come from the environment, with fixed local-only defaults (settings.ts) so the
+ * local stack and the CLI agree without set-up. A deployed function never uses those: the stack
+ * always points it at Secrets Manager.
  *
  * - TOKEN_SIGNING_SECRET_ARN: JSON `{"kid":"k1","key":"...","previous":[{"kid":"k0","key":"..."}]}`
  * - OTP_HASH_SECRET_ARN: the HMAC key as a plain string
@@ -47,7 +36,7 @@ export async function loadServiceSecrets(
 
   return {
     tokenKeyring: tokenSecret !== undefined ? parseTokenKeyring(tokenSecret) : localTokenKeyring(env),
-    otpHashKey: encode(otpSecret ?? (env.OTP_HASH_KEY || LOCAL_SECRET_DEFAULTS.OTP_HASH_KEY)),
+    otpHashKey: encode(otpSecret ?? readSetting(env, 'OTP_HASH_KEY')),
     rpcAccessKeys: rpcSecret !== undefined ? parseAccessKeys(rpcSecret) : localAccessKeys(env),
   };
 }
@@ -58,19 +47,14 @@ function encode(value: string): Uint8Array {
 
 function localTokenKeyring(env: Env): TokenKeyring {
   const active = {
-    kid: env.JWT_KEY_ID || LOCAL_SECRET_DEFAULTS.JWT_KEY_ID,
-    secret: encode(env.JWT_SIGNING_KEY || LOCAL_SECRET_DEFAULTS.JWT_SIGNING_KEY),
+    kid: readSetting(env, 'JWT_KEY_ID'),
+    secret: encode(readSetting(env, 'JWT_SIGNING_KEY')),
   };
   return { active, accepted: [active] };
 }
 
 function localAccessKeys(env: Env): ReadonlyMap<string, string> {
-  return new Map([
-    [
-      env.RPC_ACCESS_KEY_ID || LOCAL_SECRET_DEFAULTS.RPC_ACCESS_KEY_ID,
-      env.RPC_ACCESS_KEY_SECRET || LOCAL_SECRET_DEFAULTS.RPC_ACCESS_KEY_SECRET,
-    ],
-  ]);
+  return new Map([[readSetting(env, 'RPC_ACCESS_KEY_ID'), readSetting(env, 'RPC_ACCESS_KEY_SECRET')]]);
 }
 
 export function parseTokenKeyring(secretString: string): TokenKeyring {

@@ -8,7 +8,7 @@ import {
 import type { RpcRequest } from './rpc-request.js';
 import {
   assertTimestampFresh,
-  DEFAULT_TIMESTAMP_TOLERANCE_SECONDS,
+  TIMESTAMP_TOLERANCE_SECONDS,
   nonceExpiresAt,
   parseRpcTimestamp,
 } from './rpc-timestamp.js';
@@ -66,7 +66,7 @@ export async function authenticateRpcRequest(
   request: RpcRequest,
   options: AuthenticateOptions,
 ): Promise<AuthenticatedCaller> {
-  const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TIMESTAMP_TOLERANCE_SECONDS;
+  const toleranceSeconds = options.toleranceSeconds ?? TIMESTAMP_TOLERANCE_SECONDS;
   const claim = request.authScheme === 'acs3' ? readAcs3Claim(request) : readV1Claim(request);
 
   const timestamp = parseRpcTimestamp(claim.timestamp);

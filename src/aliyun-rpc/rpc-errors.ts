@@ -160,10 +160,6 @@ export function invalidVersion(): RpcRequestError {
   return new RpcRequestError('InvalidVersion');
 }
 
-export function throttlingUser(): RpcRequestError {
-  return new RpcRequestError('Throttling.User');
-}
-
 export function unsupportedHttpMethod(): RpcRequestError {
   return new RpcRequestError('UnsupportedHTTPMethod');
 }
@@ -171,8 +167,4 @@ export function unsupportedHttpMethod(): RpcRequestError {
 /** `cause` is kept for logs only; the client sees Aliyun's generic wording. */
 export function internalError(cause?: unknown): RpcRequestError {
   return new RpcRequestError('InternalError', { cause });
-}
-
-export function serviceUnavailable(cause?: unknown): RpcRequestError {
-  return new RpcRequestError('ServiceUnavailable', { cause });
 }

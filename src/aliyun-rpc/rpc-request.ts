@@ -26,8 +26,6 @@ export type RpcProxyEvent = Pick<
   };
 };
 
-export type RpcAuthScheme = 'v1' | 'acs3';
-
 interface RpcRequestBase {
   readonly method: 'GET' | 'POST';
   /**
@@ -119,6 +117,37 @@ export function parseRpcRequest(event: RpcProxyEvent): RpcRequest {
   return { ...base, params: toRecord(params), authScheme: 'acs3', authorization };
 }
 
+/**
+ * What decides the answer's format, read without judging the request: the first `Format` in the
+ * query or a form body, and whether the `Authorization` header claims ACS3. Answers to requests
+ * that fail to parse use it too, so every answer is in the format the client asked for.
+ */
+export function peekFormatHints(event: RpcProxyEvent): { format: string | undefined; acs3: boolean } {
+  const header = (name: string) => Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+  const isForm = header('content-type')?.split(';')[0]?.trim().toLowerCase() === FORM_CONTENT_TYPE;
+  return {
+    format: peekQueryFormat(event) ?? (isForm ? peekFormFormat(event) : undefined),
+    acs3: isAcs3Authorization(header('authorization')),
+  };
+}
+
+function peekQueryFormat(event: RpcProxyEvent): string | undefined {
+  const multi = event.multiValueQueryStringParameters;
+  const single = event.queryStringParameters;
+  if (multi && Object.hasOwn(multi, 'Format')) return multi.Format?.[0];
+  return single && Object.hasOwn(single, 'Format') ? single.Format : undefined;
+}
+
+function peekFormFormat(event: RpcProxyEvent): string | undefined {
+  if (!event.body) return undefined;
+  try {
+    const text = readBody(event).toString('utf8');
+    return new URLSearchParams(text).get('Format') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isNonEmpty(value: string | undefined): value is string {
   return value !== undefined && value !== '';
 }
@@ -189,7 +218,7 @@ function readBody(event: RpcProxyEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-/** API Gateway has already percent-decoded query values (and leaves `+` as `+`). */
+/** API Gateway has already form-decoded query values: `%XX` as UTF-8 and `+` as a space. */
 function readQuery(event: RpcProxyEvent): Record<string, string> {
   const lists = multiValueFirst(event.multiValueQueryStringParameters, event.queryStringParameters, (name) => name);
   const entries: Array<[string, string]> = [];

@@ -1,5 +1,5 @@
 import { invalidParameter, type RpcRequestError } from './rpc-errors.js';
-import type { RpcRequest } from './rpc-request.js';
+import { peekFormatHints, type RpcProxyEvent, type RpcRequest } from './rpc-request.js';
 import { assertXmlName, escapeXmlText } from './xml-text.js';
 
 export type ResponseFormat = 'JSON' | 'XML';
@@ -44,29 +44,34 @@ export function parseResponseFormat(value: string | undefined): ResponseFormat {
 }
 
 /**
- * The format to answer a request in. An explicit `Format` wins. Without one, a v1 request gets
- * Aliyun's default, XML, but an ACS3 request gets JSON: the Tea clients send no `Format`, ask
- * for `Accept: application/json` and cannot read an XML success body.
+ * The format to answer a parsed request in. An explicit `Format` wins. Without one, a v1 request
+ * gets Aliyun's default, XML, but an ACS3 request gets JSON: the Tea clients send no `Format`,
+ * ask for `Accept: application/json` and cannot read an XML success body. A `Format` that is
+ * neither throws InvalidParameter.
  */
 export function responseFormatFor(request: Pick<RpcRequest, 'params' | 'authScheme'>): ResponseFormat {
-  const format = request.params.Format;
-  if ((format === undefined || format === '') && request.authScheme === 'acs3') return 'JSON';
-  return parseResponseFormat(format);
+  return formatFor(request.params.Format, request.authScheme === 'acs3');
 }
 
 /**
- * The format for an error answer. Never throws: `request` is undefined when the request did not
- * even parse, and `Format` may be the very thing that is wrong. Falls back to XML, which every
- * Aliyun client reads as an error (pop-core's RPC client as a parse failure, the Tea clients
- * and pop-core's ROA client as the coded error).
+ * The format of every answer to `event`, errors included, by the same rule as
+ * `responseFormatFor` whether or not the request parses: `Format` is read leniently from the
+ * query or the form body. Never throws: where `Format` is the very thing that is wrong, XML,
+ * which every Aliyun client reads as an error (pop-core's RPC client as a parse failure, the Tea
+ * clients and pop-core's ROA client as the coded error).
  */
-export function errorResponseFormat(request: Pick<RpcRequest, 'params' | 'authScheme'> | undefined): ResponseFormat {
-  if (request === undefined) return 'XML';
+export function answerFormatOf(event: RpcProxyEvent): ResponseFormat {
+  const { format, acs3 } = peekFormatHints(event);
   try {
-    return responseFormatFor(request);
+    return formatFor(format, acs3);
   } catch {
     return 'XML';
   }
+}
+
+function formatFor(format: string | undefined, acs3: boolean): ResponseFormat {
+  if ((format === undefined || format === '') && acs3) return 'JSON';
+  return parseResponseFormat(format);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { invalidTimeStampExpired, invalidTimeStampFormat } from './rpc-errors.js';
 
 /** Aliyun's window: a request more than 15 minutes off the server clock is refused. */
-export const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 900;
+export const TIMESTAMP_TOLERANCE_SECONDS = 15 * 60;
 
 const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 

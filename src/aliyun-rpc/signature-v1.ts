@@ -20,7 +20,11 @@ export function stringToSignV1(method: string, params: Readonly<Record<string, s
 
 /** Base64(HMAC-SHA1(secret + "&", stringToSign)); the `&` is where a token secret would go. */
 export function signV1(secret: string, method: string, params: Readonly<Record<string, string>>): string {
-  return createHmac('sha1', `${secret}&`).update(stringToSignV1(method, params), 'utf8').digest('base64');
+  return hmacSha1(secret, stringToSignV1(method, params));
+}
+
+function hmacSha1(secret: string, stringToSign: string): string {
+  return createHmac('sha1', `${secret}&`).update(stringToSign, 'utf8').digest('base64');
 }
 
 /** Recomputes the v1 signature and compares it with `params.Signature` in constant time. */
@@ -30,6 +34,5 @@ export function verifySignatureV1(
   params: Readonly<Record<string, string>>,
 ): SignatureCheck {
   const stringToSign = stringToSignV1(method, params);
-  const expected = createHmac('sha1', `${secret}&`).update(stringToSign, 'utf8').digest('base64');
-  return { matches: constantTimeEqual(expected, params.Signature ?? ''), stringToSign };
+  return { matches: constantTimeEqual(hmacSha1(secret, stringToSign), params.Signature ?? ''), stringToSign };
 }

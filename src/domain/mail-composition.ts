@@ -1,3 +1,4 @@
+import { escapeHtml } from '../html/escape-html.js';
 import type { Lang } from './lang.js';
 import type { OutgoingMail } from './ports.js';
 
@@ -63,8 +64,4 @@ export function composeVerificationMail(content: VerificationMailContent): Outgo
   ].join('');
 
   return { to: content.to, subject: words.subject, text: textLines.join('\n'), html };
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { SETTINGS, type SettingValue } from '../settings.js';
 
 /** Fields a route adds to its request's log line: masked addresses and outcome codes, never secrets. */
 export type LogFields = Record<string, string | number | boolean | readonly string[] | undefined>;
@@ -15,8 +16,8 @@ export function logFieldsOf(context: Context): LogFields {
 
 type Write = (line: string) => void;
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = SETTINGS.LOG_LEVEL.choices;
+export type LogLevel = SettingValue<'LOG_LEVEL'>;
 
 /**
  * One structured JSON line per request, with the request id, route, status and duration.

@@ -10,6 +10,9 @@ import {
   RPC_FUNCTION_ID,
   senderAddress,
 } from '../../lib/email-verification-stack.js';
+import { FUNCTIONS, ROUTES } from '../../lambdas/routes.js';
+import { deployedSettingNames } from '../../lib/function-environment.js';
+import { readSetting } from '../../src/settings.js';
 
 type Json = Record<string, any>;
 
@@ -138,13 +141,19 @@ describe('functions', () => {
   test('environment: config and secret ARNs, never key material', () => {
     const resendEnv = resources[RESEND_CODE_FUNCTION_ID]!.Properties.Environment.Variables as Json;
     const rpcEnv = resources[RPC_FUNCTION_ID]!.Properties.Environment.Variables as Json;
+    // Every setting a function reads is declared, at its deployed default unless the stack sets it.
+    const defaults = (api: 'iam' | 'rpc') =>
+      Object.fromEntries(deployedSettingNames(api).map((name) => [name, String(readSetting({}, name, true) ?? '')]));
     const shared = {
+      ...defaults('iam'),
       TABLE_NAME: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'VerificationTable') },
       MAIL_FROM,
       TOKEN_SIGNING_SECRET_ARN: secretRef('TokenSigningSecret'),
       OTP_HASH_SECRET_ARN: secretRef('OtpHashSecret'),
       EXPOSE_ERROR_TRACES: 'false',
       NODE_OPTIONS: '--enable-source-maps',
+      LOG_LEVEL: 'info',
+      PUBLIC_BASE_URL: '',
       RESEND_COOLDOWN_SECONDS: '60',
       RESEND_MAX_PER_WINDOW: '5',
       RESEND_WINDOW_SECONDS: '3600',
@@ -156,10 +165,13 @@ describe('functions', () => {
     };
     expect(resendEnv).toEqual(shared);
     expect(rpcEnv).toEqual({
+      ...defaults('rpc'),
       ...shared,
       RPC_ACCESS_KEYS_SECRET_ARN: secretRef('RpcAccessKeysSecret'),
       RPC_MAX_EMAILS: '50',
       RPC_MAX_VERIFICATIONS_PER_DAY: '500',
+      RPC_MAX_PER_CLIENT_IP_PER_HOUR: '100',
+      RPC_BATCH_CONCURRENCY: '20',
     });
     // The local-only variables that carry key material in plain text are never set in AWS.
     for (const env of [resendEnv, rpcEnv]) {
@@ -266,32 +278,29 @@ describe('API Gateway', () => {
 
   test('exactly the six routes, Lambda proxy integrations to the right function', () => {
     const table = routes();
-    expect([...table.keys()].sort()).toEqual(
-      [
-        'POST /api/v1/users/email-verification-code',
-        'POST /api/v1/users/email-verification',
-        'GET /',
-        'POST /',
-        'GET /email-verification',
-        'POST /email-verification',
-      ].sort(),
-    );
-    for (const [route, method] of table) {
+    const declared = Object.values(ROUTES);
+    expect([...table.keys()].sort()).toEqual(declared.map((route) => `${route.method} ${route.path}`).sort());
+    expect(table.size).toBe(6);
+    for (const route of declared) {
+      const method = table.get(`${route.method} ${route.path}`)!;
       expect(method.Integration.Type).toBe('AWS_PROXY');
       expect(method.Integration.IntegrationHttpMethod).toBe('POST');
       expect(method.AuthorizationType).toBe('NONE');
-      expect(integrationTarget(method)).toBe(route.includes('/api/v1/users/') ? RESEND_CODE_FUNCTION_ID : RPC_FUNCTION_ID);
+      expect(method.OperationName).toBe(route.operationName);
+      expect(integrationTarget(method)).toBe(FUNCTIONS[route.api].logicalId);
     }
   });
 
   test('IAM routes require the Authorization header; a missing one is the service 401/406', () => {
-    const validatorId = logicalIdOf('AWS::ApiGateway::RequestValidator', 'RequestValidator');
+    const [[validatorId]] = ofType('AWS::ApiGateway::RequestValidator') as [[string, Json]];
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    for (const [route, method] of routes()) {
-      if (route.includes('/api/v1/users/')) {
+    const table = routes();
+    for (const route of Object.values(ROUTES)) {
+      const method = table.get(`${route.method} ${route.path}`)!;
+      if (route.auth === 'bearer-token') {
         expect(method.RequestParameters).toEqual({ 'method.request.header.Authorization': true });
         expect(method.RequestValidatorId).toEqual({ Ref: validatorId });
       } else {
@@ -335,7 +344,7 @@ describe('API Gateway', () => {
     );
     for (const setting of stage.Properties.MethodSettings as Json[]) expect(setting.DataTraceEnabled).not.toBe(true);
 
-    const accessLogs = logicalIdOf('AWS::Logs::LogGroup', 'ApiAccessLogs');
+    const accessLogs = logicalIdOf('AWS::Logs::LogGroup', 'EmailVerificationApiAccessLogs');
     expect(stage.Properties.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [accessLogs, 'Arn'] });
     const format = stage.Properties.AccessLogSetting.Format as string;
     expect(Object.keys(JSON.parse(format))).toEqual(
@@ -390,14 +399,13 @@ describe('stack props', () => {
     return { built, template: Template.fromStack(built), scratch };
   };
 
-  test('display-name sender, explicit SES identity, quota overrides, WAF association', () => {
+  test('display-name sender, explicit SES identity, setting overrides, WAF association', () => {
     const identity = 'arn:aws:ses:eu-west-1:123456789012:identity/mail.example.org';
     const webAclArn = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/api/0000';
     const { built, template: scratchTemplate, scratch } = build({
       mailFrom: 'Example Sign-up <hello@Mail.Example.org>',
       sesIdentityArn: identity,
-      quota: { resendCooldownSeconds: 30, otpTtlSeconds: 300 },
-      rpc: { maxEmails: 20 },
+      settings: { RESEND_COOLDOWN_SECONDS: 30, OTP_TTL_SECONDS: 300, RPC_MAX_EMAILS: 20 },
       webAclArn,
     });
     scratchTemplate.hasResourceProperties('AWS::IAM::Policy', {

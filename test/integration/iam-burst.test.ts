@@ -10,9 +10,10 @@ import { freshAddress } from '../support/fresh-address.js';
 import { startTestApi, type TestApi } from '../support/local-api.js';
 import { callIam } from '../support/openapi-iam.js';
 import { extractCode, mailsTo, waitForMailTo } from '../support/ses-inbox.js';
+import { ROUTES } from '../../lambdas/routes.js';
 
-const RESEND = '/api/v1/users/email-verification-code';
-const VERIFY = '/api/v1/users/email-verification';
+const RESEND = ROUTES.resendCode.path;
+const VERIFY = ROUTES.verifyCode.path;
 const MAX = 5;
 
 let api: TestApi;

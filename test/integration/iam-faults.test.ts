@@ -8,7 +8,10 @@ import { createServer } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createIamHandler, RESEND_PATH, VERIFY_PATH } from '../../lambdas/resend-code/iam-api.js';
+import { createIamHandler } from '../../lambdas/iam/iam-api.js';
+import { FUNCTIONS, ROUTES } from '../../lambdas/routes.js';
+import { lambdaContext } from '../../local/lambda-context.js';
+import { buildProxyEvent } from '../../local/proxy-event.js';
 import { recordKey } from '../../src/adapters/dynamodb-verification-store.js';
 import { loadServiceSecrets, type ServiceSecrets } from '../../src/adapters/service-secrets.js';
 import { TTL_ATTRIBUTE } from '../../src/adapters/table-schema.js';
@@ -61,70 +64,10 @@ function build(overrides: DependencyOverrides = {}, configuration: ServiceConfig
 }
 
 function proxyEvent(path: string, options: { token?: string; body?: string; requestId?: string } = {}): APIGatewayProxyEvent {
-  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': 'en-US,en;q=0.9', Host: 'abc123.execute-api.us-east-1.amazonaws.com' };
+  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': 'en-US,en;q=0.9', Host: 'abc123.execute-api.us-east-1.amazonaws.com', 'User-Agent': 'fault-test' };
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const requestId = options.requestId ?? randomUUID();
-  return {
-    resource: path,
-    path,
-    httpMethod: 'POST',
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: options.body ?? null,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: undefined,
-      protocol: 'HTTP/1.1',
-      httpMethod: 'POST',
-      path: `/prod${path}`,
-      stage: 'prod',
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res123',
-      resourcePath: path,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '198.51.100.23',
-        user: null,
-        userAgent: 'fault-test',
-        userArn: null,
-      },
-    },
-  };
-}
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'resend-code',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:resend-code',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/resend-code',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return buildProxyEvent({ method: 'POST', path, headers, ...(options.body !== undefined ? { body: options.body } : {}), ...(options.requestId ? { requestId: options.requestId } : {}) });
 }
 
 async function invoke(
@@ -133,7 +76,7 @@ async function invoke(
   options: { token?: string; body?: string; requestId?: string } = {},
 ): Promise<{ result: APIGatewayProxyResult; body: ErrBody & Record<string, unknown> }> {
   const handler = createIamHandler(deps) as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-  const result = await handler(proxyEvent(path, options), lambdaContext());
+  const result = await handler(proxyEvent(path, options), lambdaContext(FUNCTIONS.iam.name, FUNCTIONS.iam.timeoutSeconds * 1000));
   expectIamResponse(path, 'POST', result.statusCode, result.headers, result.body);
   return { result, body: JSON.parse(result.body) as ErrBody & Record<string, unknown> };
 }
@@ -219,7 +162,7 @@ describe('IAM 5xx, each from a real fault', () => {
         Item: { ...CORE_PARTS(email, now), sendLog: { L: [0, 0, 0, 0, now - 120_000].map((t) => ({ N: String(t) })) } },
       }),
     );
-    const response = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(working, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(
       response,
       { group: 'user', code: 401, message: 'Get user email verification data encountered error.' },
@@ -245,7 +188,7 @@ describe('IAM 5xx, each from a real fault', () => {
         },
       }),
     );
-    const response = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(working, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(
       response,
       { group: 'user', code: 402, message: 'Get user email verification data TTL encountered error.' },
@@ -263,7 +206,7 @@ describe('IAM 5xx, each from a real fault', () => {
         Item: { ...CORE_PARTS(missingCore, now), sendLog: { L: [{ N: String(now) }] } },
       }),
     );
-    const first = await invoke(working, VERIFY_PATH, { token: await tokenFor(missingCore), body: JSON.stringify({ code: '123456' }) });
+    const first = await invoke(working, ROUTES.verifyCode.path, { token: await tokenFor(missingCore), body: JSON.stringify({ code: '123456' }) });
     expectStageError(first, { group: 'user', code: 401, message: 'Get user email verification data encountered error.' });
 
     const badLog = freshAddress('fault-402-verify');
@@ -281,7 +224,7 @@ describe('IAM 5xx, each from a real fault', () => {
         },
       }),
     );
-    const second = await invoke(working, VERIFY_PATH, { token: await tokenFor(badLog), body: JSON.stringify({ code: '123456' }) });
+    const second = await invoke(working, ROUTES.verifyCode.path, { token: await tokenFor(badLog), body: JSON.stringify({ code: '123456' }) });
     expectStageError(second, { group: 'user', code: 402, message: 'Get user email verification data TTL encountered error.' });
   });
 
@@ -289,7 +232,7 @@ describe('IAM 5xx, each from a real fault', () => {
     const { email } = await started('fault-403');
     const before = await rawItem(email);
     const deps = build({ dynamodb: failingDynamoDb(['UpdateItemCommand', 'PutItemCommand']) });
-    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(deps, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(
       response,
       { group: 'user', code: 403, message: 'Save user email verification data encountered error.' },
@@ -302,7 +245,7 @@ describe('IAM 5xx, each from a real fault', () => {
   test('user 403: the table does not exist', async () => {
     const { email } = await started('fault-403-table');
     const deps = build({}, { ...config, tableName: `no-such-table-${randomUUID()}` });
-    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(deps, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(
       response,
       { group: 'user', code: 403, message: 'Save user email verification data encountered error.' },
@@ -314,7 +257,7 @@ describe('IAM 5xx, each from a real fault', () => {
   test('user 403 on verify: DynamoDB fails the guess write', async () => {
     const { token, code } = await started('fault-403-verify');
     const deps = build({ dynamodb: failingDynamoDb(['UpdateItemCommand']) });
-    const response = await invoke(deps, VERIFY_PATH, { token, body: JSON.stringify({ code }) });
+    const response = await invoke(deps, ROUTES.verifyCode.path, { token, body: JSON.stringify({ code }) });
     expectStageError(response, { group: 'user', code: 403, message: 'Save user email verification data encountered error.' });
   });
 
@@ -326,7 +269,7 @@ describe('IAM 5xx, each from a real fault', () => {
         throw new Error('injected entropy failure');
       },
     });
-    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(deps, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(response, { group: 'user', code: 404, message: 'Create OTP code encountered error.' }, /injected entropy failure/);
     expect(await rawItem(email)).toEqual(before);
     expect(await mailsTo(email)).toHaveLength(1);
@@ -341,7 +284,7 @@ describe('IAM 5xx, each from a real fault', () => {
         accepted: [{ kid: 'broken', secret: new Uint8Array(0) }, ...secrets.tokenKeyring.accepted],
       },
     });
-    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(deps, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(response, { group: 'user', code: 405, message: 'Create email verification token encountered error.' });
     expect(await rawItem(email)).toEqual(before);
     expect(await mailsTo(email)).toHaveLength(1);
@@ -351,7 +294,7 @@ describe('IAM 5xx, each from a real fault', () => {
     const { email, code } = await started('fault-email');
     const before = await rawItem(email);
     const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
-    const response = await invoke(build({ ses: brokenSes }), RESEND_PATH, { token: await tokenFor(email) });
+    const response = await invoke(build({ ses: brokenSes }), ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(response, { group: 'email', code: 0, message: 'Failed to send email.' });
     // Exactly as before: no send recorded, the previous code still the live one.
     expect(await rawItem(email)).toEqual(before);
@@ -360,14 +303,14 @@ describe('IAM 5xx, each from a real fault', () => {
     expect(await mailsTo(email)).toHaveLength(1);
 
     // The retry with a working SES goes out at once (it was allowed before the fault) ...
-    const retry = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    const retry = await invoke(working, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expect(retry.result.statusCode).toBe(201);
     expect(await mailsTo(email)).toHaveLength(2);
     // ... and only the one send is charged: the next is inside the cooldown.
-    const refused = await invoke(working, RESEND_PATH, { token: await tokenFor(email) });
+    const refused = await invoke(working, ROUTES.resendCode.path, { token: await tokenFor(email) });
     expect(refused.result.statusCode).toBe(429);
     // The code mailed before the fault verifies.
-    const verified = await invoke(working, VERIFY_PATH, { token: await tokenFor(email), body: JSON.stringify({ code }) });
+    const verified = await invoke(working, ROUTES.verifyCode.path, { token: await tokenFor(email), body: JSON.stringify({ code }) });
     expect([verified.result.statusCode, verified.body]).toEqual([200, { email, emailVerified: true }]);
   });
 
@@ -395,13 +338,13 @@ describe('IAM 5xx, each from a real fault', () => {
       { ...config, exposeErrorTraces: hidden.exposeErrorTraces },
     );
     const requestId = randomUUID();
-    const response = await invoke(deps, RESEND_PATH, { token: await tokenFor(email), requestId });
+    const response = await invoke(deps, ROUTES.resendCode.path, { token: await tokenFor(email), requestId });
     expect(response.result.statusCode).toBe(500);
     expect(response.body).toEqual({ group: 'user', code: 404, message: 'Create OTP code encountered error.', traces: [requestId] });
     expect(response.result.body).not.toContain('injected secret detail');
 
     const brokenDb = build({ dynamodb: failingDynamoDb(['UpdateItemCommand']) }, { ...config, exposeErrorTraces: false });
-    const other = await invoke(brokenDb, RESEND_PATH, { token: await tokenFor(email), requestId });
+    const other = await invoke(brokenDb, ROUTES.resendCode.path, { token: await tokenFor(email), requestId });
     expect(other.body).toEqual({ group: 'user', code: 403, message: 'Save user email verification data encountered error.', traces: [requestId] });
   });
 });

@@ -15,9 +15,10 @@ import { startTestApi, type TestApi } from '../support/local-api.js';
 import { callIam } from '../support/openapi-iam.js';
 import { extractCode, mailsTo, waitForMailTo } from '../support/ses-inbox.js';
 import { controlToken, hostileTokens, type TokenContext } from '../unit/domain/hostile-tokens.js';
+import { ROUTES } from '../../lambdas/routes.js';
 
-const RESEND = '/api/v1/users/email-verification-code';
-const VERIFY = '/api/v1/users/email-verification';
+const RESEND = ROUTES.resendCode.path;
+const VERIFY = ROUTES.verifyCode.path;
 const COOLDOWN = 60;
 
 let api: TestApi;
@@ -101,7 +102,7 @@ async function age(email: string, seconds: number): Promise<void> {
 
 const otherCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
-describe('POST /api/v1/users/email-verification-code', () => {
+describe(`POST ${ROUTES.resendCode.path}`, () => {
   test('start mails a code; resend answers 201 with a new token and mails a new code; an immediate retry is 429 with Retry-After', async () => {
     const { email, token, code } = await start('resend');
     expect(code).toMatch(/^\d{6}$/);
@@ -207,7 +208,7 @@ describe('POST /api/v1/users/email-verification-code', () => {
   });
 });
 
-describe('POST /api/v1/users/email-verification', () => {
+describe(`POST ${ROUTES.verifyCode.path}`, () => {
   test('the new code verifies (200); afterwards every token of the address is 401 406 for resend and verify', async () => {
     const { email, token } = await start('verify-new');
     await age(email, COOLDOWN);

@@ -23,6 +23,7 @@ import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../src/adapters/table-schema.js
 import { freshAddress, freshAddresses } from '../support/fresh-address.js';
 import { startTestApi } from '../support/local-api.js';
 import { extractCode, extractLink, latestMailTo, readInbox, waitForMailTo, type InboxMail } from '../support/ses-inbox.js';
+import { FUNCTIONS, ROUTES } from '../../lambdas/routes.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -89,7 +90,7 @@ describe('API Gateway bridge: the proxy event', () => {
   test('GET with repeated query parameters, + and %20 decoding, and request context', async () => {
     const { baseUrl, calls } = await stubBridge();
     const before = Date.now();
-    const response = await send(`${baseUrl}/email-verification?token=abc&x=1&x=2&sp=a+b%20c&empty=&u=%E4%B8%AD`, {
+    const response = await send(`${baseUrl}${ROUTES.showVerificationPage.path}?token=abc&x=1&x=2&sp=a+b%20c&empty=&u=%E4%B8%AD`, {
       headers: { 'User-Agent': 'bridge-test/1.0', Host: 'verify.example.test:3000' },
     });
     const after = Date.now();
@@ -98,8 +99,8 @@ describe('API Gateway bridge: the proxy event', () => {
     const { event, context, remainingMs } = calls[0]!;
 
     expect(event.httpMethod).toBe('GET');
-    expect(event.path).toBe('/email-verification');
-    expect(event.resource).toBe('/email-verification');
+    expect(event.path).toBe(ROUTES.showVerificationPage.path);
+    expect(event.resource).toBe(ROUTES.showVerificationPage.path);
     expect(event.queryStringParameters).toEqual({ token: 'abc', x: '2', sp: 'a b c', empty: '', u: '中' });
     expect(event.multiValueQueryStringParameters).toEqual({ token: ['abc'], x: ['1', '2'], sp: ['a b c'], empty: [''], u: ['中'] });
     expect(event.pathParameters).toBeNull();
@@ -111,8 +112,8 @@ describe('API Gateway bridge: the proxy event', () => {
     expect(rc.requestId).toMatch(UUID);
     expect(rc.stage).toBe('local');
     expect(rc.httpMethod).toBe('GET');
-    expect(rc.path).toBe('/email-verification');
-    expect(rc.resourcePath).toBe('/email-verification');
+    expect(rc.path).toBe(ROUTES.showVerificationPage.path);
+    expect(rc.resourcePath).toBe(ROUTES.showVerificationPage.path);
     expect(rc.identity.sourceIp).toBe('127.0.0.1');
     expect(rc.identity.userAgent).toBe('bridge-test/1.0');
     expect(rc.domainName).toBe('verify.example.test:3000');
@@ -163,7 +164,7 @@ describe('API Gateway bridge: the proxy event', () => {
   test('JSON body (UTF-8) arrives as text on the resend-code function', async () => {
     const { baseUrl, calls } = await stubBridge();
     const json = JSON.stringify({ code: '123456', note: 'héllo 中文' });
-    await send(`${baseUrl}/api/v1/users/email-verification`, {
+    await send(`${baseUrl}${ROUTES.verifyCode.path}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer x.y.z', 'Accept-Language': 'zh-CN' },
       body: json,
@@ -172,8 +173,8 @@ describe('API Gateway bridge: the proxy event', () => {
     expect(event.body).toBe(json);
     expect(JSON.parse(event.body!)).toEqual({ code: '123456', note: 'héllo 中文' });
     expect(event.isBase64Encoded).toBe(false);
-    expect(event.resource).toBe('/api/v1/users/email-verification');
-    expect(context.functionName).toBe('resend-code');
+    expect(event.resource).toBe(ROUTES.verifyCode.path);
+    expect(context.functionName).toBe(FUNCTIONS.iam.name);
     expect(event.headers.Authorization).toBe('Bearer x.y.z');
     expect(event.headers['Accept-Language']).toBe('zh-CN');
   });
@@ -217,7 +218,7 @@ describe('API Gateway bridge: the response', () => {
       multiValueHeaders: { 'Set-Cookie': ['a=1; Path=/', 'b=2; Path=/'], 'set-cookie': ['c=3'], 'X-Both': ['from-multi-1', 'from-multi-2'] },
       body: 'créé',
     }));
-    const response = await send(`${baseUrl}/api/v1/users/email-verification-code`, { method: 'POST' });
+    const response = await send(`${baseUrl}${ROUTES.resendCode.path}`, { method: 'POST' });
     expect(response.status).toBe(201);
     expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(response.headers['x-single']).toBe('one');
@@ -239,7 +240,7 @@ describe('API Gateway bridge: the response', () => {
     const binary = await send(`${baseUrl}/`);
     expect(binary.headers['content-type']).toBe('image/png');
     expect(binary.body.equals(bytes)).toBe(true);
-    const json = await send(`${baseUrl}/email-verification`);
+    const json = await send(`${baseUrl}${ROUTES.showVerificationPage.path}`);
     expect(json.status).toBe(202);
     expect(json.headers['content-type']).toBe('application/json');
     expect(json.body.toString()).toBe('{"ok":true}');
@@ -267,7 +268,7 @@ describe('API Gateway bridge: the response', () => {
     const thrown = await send(`${baseUrl}/`);
     expect(thrown.status).toBe(502);
     expect(JSON.parse(thrown.body.toString())).toEqual({ message: 'Internal server error' });
-    const malformed = await send(`${baseUrl}/email-verification`);
+    const malformed = await send(`${baseUrl}${ROUTES.showVerificationPage.path}`);
     expect(malformed.status).toBe(502);
     expect(errors).toEqual(['Lambda function failed', 'Malformed Lambda proxy response']);
   });
@@ -283,11 +284,11 @@ describe('API Gateway bridge: the response', () => {
 describe('API Gateway bridge: routing and limits', () => {
   test.each([
     ['GET', '/nope'],
-    ['GET', '/api/v1/users/email-verification-code'],
+    ['GET', ROUTES.resendCode.path],
     ['DELETE', '/'],
-    ['PUT', '/email-verification'],
-    ['POST', '/email-verification/'],
-    ['POST', '/api/v1/users/email-verification-code/extra'],
+    ['PUT', ROUTES.showVerificationPage.path],
+    ['POST', `${ROUTES.showVerificationPage.path}/`],
+    ['POST', `${ROUTES.resendCode.path}/extra`],
   ])('%s %s is 403 Missing Authentication Token and reaches no handler', async (method, path) => {
     const { baseUrl, calls } = await stubBridge();
     const response = await send(`${baseUrl}${path}`, { method });
@@ -299,23 +300,17 @@ describe('API Gateway bridge: routing and limits', () => {
 
   test('the query string is not part of route matching', async () => {
     const { baseUrl, calls } = await stubBridge();
-    const response = await send(`${baseUrl}/api/v1/users/email-verification-code?x=1`, { method: 'POST' });
+    const response = await send(`${baseUrl}${ROUTES.resendCode.path}?x=1`, { method: 'POST' });
     expect(response.status).toBe(200);
-    expect(calls[0]!.event.path).toBe('/api/v1/users/email-verification-code');
+    expect(calls[0]!.event.path).toBe(ROUTES.resendCode.path);
   });
 
   test('the default route table is the deployed API', () => {
+    // Every declared route, each to its API's function, and nothing else.
     const routes = defaultRoutes().map((route) => `${route.method} ${route.path} -> ${route.functionName}`);
-    expect(routes.sort()).toEqual(
-      [
-        'POST /api/v1/users/email-verification-code -> resend-code',
-        'POST /api/v1/users/email-verification -> resend-code',
-        'GET / -> rpc',
-        'POST / -> rpc',
-        'GET /email-verification -> rpc',
-        'POST /email-verification -> rpc',
-      ].sort(),
-    );
+    const declared = Object.values(ROUTES).map((route) => `${route.method} ${route.path} -> ${FUNCTIONS[route.api].name}`);
+    expect(routes.sort()).toEqual(declared.sort());
+    expect(new Set(routes).size).toBe(6);
   });
 
   test('a body over 10 MB is 413 without reaching the handler', async () => {
@@ -439,7 +434,7 @@ describe('services from the global setup', () => {
   test('the local SES accepts SendEmail and the inbox helpers read it back', async () => {
     const to = freshAddress('inbox');
     const before = (await readInbox()).length;
-    const link = 'http://127.0.0.1:3000/email-verification?token=abc.def-ghi_jkl&lang=en';
+    const link = `http://127.0.0.1:3000${ROUTES.showVerificationPage.path}?token=abc.def-ghi_jkl&lang=en`;
     const { MessageId } = await ses.send(
       new SendEmailCommand({
         Source: process.env.MAIL_FROM,

@@ -21,6 +21,7 @@ import {
   type SendResult,
 } from '../support/rpc-clients.js';
 import { extractCode, extractLink, isAddressedTo, mailsTo, readInbox } from '../support/ses-inbox.js';
+import { ROUTES } from '../../lambdas/routes.js';
 
 
 const apis: RpcTestApi[] = [];
@@ -51,7 +52,7 @@ function codesOf(list: readonly SendResult[]): Record<string, number> {
 }
 
 async function iamResend(api: RpcTestApi, token: string) {
-  const response = await fetch(`${api.baseUrl}/api/v1/users/email-verification-code`, {
+  const response = await fetch(`${api.baseUrl}${ROUTES.resendCode.path}`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}` },
   });
@@ -59,7 +60,7 @@ async function iamResend(api: RpcTestApi, token: string) {
 }
 
 async function iamVerify(api: RpcTestApi, token: string, code: string) {
-  const response = await fetch(`${api.baseUrl}/api/v1/users/email-verification`, {
+  const response = await fetch(`${api.baseUrl}${ROUTES.verifyCode.path}`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ code }),

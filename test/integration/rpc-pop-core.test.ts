@@ -28,6 +28,7 @@ import {
   type SendResult,
 } from '../support/rpc-clients.js';
 import { extractLink, mailsTo, type InboxMail } from '../support/ses-inbox.js';
+import { ROUTES } from '../../lambdas/routes.js';
 
 interface QueryResult {
   RequestId: string;
@@ -78,7 +79,7 @@ describe.each<Method>(['GET', 'POST'])('pop-core %s', (method) => {
     expect(first).toEqual({ RequestId: expect.any(String), SuccessList: [ok(a), ok(b)], FailList: [], ExistList: [] });
     const mail = await onlyMailTo(a);
     expect(mail.subject).toBe('Your email verification code');
-    expect(extractLink(mail).startsWith(`${api.baseUrl}/email-verification?token=`)).toBe(true);
+    expect(extractLink(mail).startsWith(`${api.baseUrl}${ROUTES.showVerificationPage.path}?token=`)).toBe(true);
     expect(await mailsTo(b)).toHaveLength(1);
 
     const again = await call<SendLists>(method, 'SubmitEmailVerification', { Email: `${a},${b}` });
@@ -163,7 +164,7 @@ describe('the mailed link', () => {
     const address = freshAddress('link');
     await call('POST', 'SubmitEmailVerification', { Email: address });
     const link = extractLink(await onlyMailTo(address));
-    expect(link.startsWith(`${api.baseUrl}/email-verification?token=`)).toBe(true);
+    expect(link.startsWith(`${api.baseUrl}${ROUTES.showVerificationPage.path}?token=`)).toBe(true);
 
     // Opened twice, as a link scanner and then the person: nothing is verified yet.
     for (let i = 0; i < 2; i += 1) {
@@ -210,7 +211,7 @@ describe('the mailed link', () => {
       const client = popCoreClient(own.baseUrl, own.key);
       await client.request('SubmitEmailVerification', { Email: address }, { method: 'POST' });
       const link = extractLink(await onlyMailTo(address));
-      expect(link.startsWith(`${own.baseUrl}/email-verification?token=`)).toBe(true);
+      expect(link.startsWith(`${own.baseUrl}${ROUTES.showVerificationPage.path}?token=`)).toBe(true);
       const confirm = await openLink(link);
       expect(confirm.status).toBe(200);
 
@@ -254,7 +255,7 @@ describe('the mailed link', () => {
     expect((await rejection(call('GET', 'VerifyEmail', { Token: 'not.a.token' }))).code).toBe('InvalidToken');
     expect((await rejection(call('GET', 'VerifyEmail', {}))).code).toBe('MissingParameter');
     // The page agrees.
-    expect((await openLink(`${api.baseUrl}/email-verification?token=${token}`)).html).toContain('Already verified');
+    expect((await openLink(`${api.baseUrl}${ROUTES.showVerificationPage.path}?token=${token}`)).html).toContain('Already verified');
   });
 });
 

@@ -11,9 +11,9 @@ import RPCClient from '@alicloud/pop-core';
 import { XMLParser } from 'fast-xml-parser';
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import { createIamHandler } from '../../lambdas/resend-code/iam-api.js';
+import { createIamHandler } from '../../lambdas/iam/iam-api.js';
 import { createRpcHandler } from '../../lambdas/rpc/rpc-api.js';
-import { createApiBridge, type BridgeRoute, type ProxyHandler } from '../../local/api-gateway-bridge.js';
+import { bridgeRoutes, createApiBridge, type ProxyHandler } from '../../local/api-gateway-bridge.js';
 import { loadServiceSecrets } from '../../src/adapters/service-secrets.js';
 import { percentEncode, signV1 } from '../../src/aliyun-rpc/index.js';
 import { loadConfig } from '../../src/config.js';
@@ -257,15 +257,7 @@ export async function startRpcTestApi(options: RpcTestApiOptions = {}): Promise<
   let iam: ProxyHandler | undefined;
   const rpcRoute: ProxyHandler = (event, context, callback) => rpc!(event, context, callback);
   const iamRoute: ProxyHandler = (event, context, callback) => iam!(event, context, callback);
-  const routes: BridgeRoute[] = [
-    { method: 'GET', path: '/', functionName: 'rpc', handler: rpcRoute },
-    { method: 'POST', path: '/', functionName: 'rpc', handler: rpcRoute },
-    { method: 'GET', path: '/email-verification', functionName: 'rpc', handler: rpcRoute },
-    { method: 'POST', path: '/email-verification', functionName: 'rpc', handler: rpcRoute },
-    { method: 'POST', path: '/api/v1/users/email-verification-code', functionName: 'resend-code', handler: iamRoute },
-    { method: 'POST', path: '/api/v1/users/email-verification', functionName: 'resend-code', handler: iamRoute },
-  ];
-  const bridge = createApiBridge({ routes });
+  const bridge = createApiBridge({ routes: bridgeRoutes((api) => (api === 'rpc' ? rpcRoute : iamRoute)) });
   const baseUrl = await bridge.listen(0, '127.0.0.1');
 
   const env: Record<string, string | undefined> = {

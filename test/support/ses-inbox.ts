@@ -2,6 +2,7 @@
  * Reads what the handlers mailed, from aws-ses-v2-local's JSON store (GET /store), which the
  * jest global setup publishes as SES_ENDPOINT.
  */
+import { ROUTES } from '../../lambdas/routes.js';
 
 /** One stored mail, as aws-ses-v2-local keeps it. */
 export interface InboxMail {
@@ -100,7 +101,7 @@ function decodeEntities(url: string): string {
 }
 
 /**
- * The verification link in the mail: the first http(s) URL to `/email-verification` (else the
+ * The verification link in the mail: the first http(s) URL to the verification page (else the
  * first URL at all), from the text part or the HTML's hrefs.
  */
 export function extractLink(mail: InboxMail): string {
@@ -113,7 +114,7 @@ export function extractLink(mail: InboxMail): string {
     urls.push(...(mail.body.html.match(/https?:\/\/[^\s<>"')\]]+/g) ?? []).map(decodeEntities));
   }
   const http = urls.filter((url) => /^https?:\/\//i.test(url));
-  const link = http.find((url) => /\/email-verification(\?|$)/.test(url)) ?? http[0];
+  const link = http.find((url) => new URL(url).pathname.endsWith(ROUTES.showVerificationPage.path)) ?? http[0];
   if (link === undefined) throw new Error(`no link in the mail "${mail.subject}" (${mail.messageId})`);
   return link;
 }

@@ -14,10 +14,10 @@ describe('rpc errors', () => {
     ['signatureNonceUsed', () => errors.signatureNonceUsed(), 'SignatureNonceUsed', 400],
     ['invalidActionNotFound', () => errors.invalidActionNotFound(), 'InvalidAction.NotFound', 404],
     ['invalidVersion', () => errors.invalidVersion(), 'InvalidVersion', 400],
-    ['throttlingUser', () => errors.throttlingUser(), 'Throttling.User', 400],
+    ['Throttling.User', () => new RpcRequestError('Throttling.User'), 'Throttling.User', 400],
     ['unsupportedHttpMethod', () => errors.unsupportedHttpMethod(), 'UnsupportedHTTPMethod', 400],
     ['internalError', () => errors.internalError(new Error('db down')), 'InternalError', 500],
-    ['serviceUnavailable', () => errors.serviceUnavailable(), 'ServiceUnavailable', 503],
+    ['ServiceUnavailable', () => new RpcRequestError('ServiceUnavailable'), 'ServiceUnavailable', 503],
   ])('%s has Aliyun code %s and status %i', (_, make, code, status) => {
     const error = make();
     expect(error).toBeInstanceOf(RpcRequestError);

@@ -7,13 +7,15 @@ import {
   signatureDoesNotMatch,
 } from '../../../src/aliyun-rpc/rpc-errors.js';
 import {
-  errorResponseFormat,
+  answerFormatOf,
   parseResponseFormat,
   renderRpcBody,
   renderRpcError,
   responseFormatFor,
 } from '../../../src/aliyun-rpc/rpc-response.js';
 import { escapeXmlText } from '../../../src/aliyun-rpc/xml-text.js';
+import { parseRpcRequest } from '../../../src/aliyun-rpc/rpc-request.js';
+import { buildProxyEvent } from '../../../local/proxy-event.js';
 
 const LIST_ITEMS = { SuccessList: 'SendResult', FailList: 'SendResult', ExistList: 'SendResult' };
 const BODY = {
@@ -51,12 +53,19 @@ describe('response format', () => {
     expect(responseFormatFor({ params: { Format: 'json' }, authScheme: 'v1' })).toBe('JSON');
   });
 
-  test('picks an error format without throwing, XML when nothing better is known', () => {
-    expect(errorResponseFormat({ params: { Format: 'json' }, authScheme: 'v1' })).toBe('JSON');
-    expect(errorResponseFormat({ params: {}, authScheme: 'acs3' })).toBe('JSON');
-    expect(errorResponseFormat({ params: { Format: 'YAML' }, authScheme: 'acs3' })).toBe('XML');
-    expect(errorResponseFormat({ params: {}, authScheme: 'v1' })).toBe('XML');
-    expect(errorResponseFormat(undefined)).toBe('XML');
+  test('picks the format of any answer without throwing, XML when nothing better is known', () => {
+    const acs3 = { Authorization: 'ACS3-HMAC-SHA256 Credential=AKID' };
+    const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    expect(answerFormatOf(buildProxyEvent({ method: 'GET', path: '/', query: { Format: 'json' } }))).toBe('JSON');
+    expect(answerFormatOf(buildProxyEvent({ method: 'GET', path: '/', headers: acs3 }))).toBe('JSON');
+    expect(answerFormatOf(buildProxyEvent({ method: 'GET', path: '/', query: { Format: 'YAML' }, headers: acs3 }))).toBe('XML');
+    expect(answerFormatOf(buildProxyEvent({ method: 'GET', path: '/' }))).toBe('XML');
+    // A body that does not parse as a request (a repeated parameter) still names its format.
+    const unparsable = buildProxyEvent({ method: 'POST', path: '/', headers: form, body: 'Format=JSON&Email=a&Email=b' });
+    expect(() => parseRpcRequest(unparsable)).toThrow(expect.objectContaining({ code: 'InvalidParameter' }));
+    expect(answerFormatOf(unparsable)).toBe('JSON');
+    // Only a form body is read for it.
+    expect(answerFormatOf(buildProxyEvent({ method: 'POST', path: '/', headers: { 'Content-Type': 'text/plain' }, body: 'Format=JSON' }))).toBe('XML');
   });
 });
 

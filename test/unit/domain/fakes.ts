@@ -12,7 +12,7 @@ import type {
   SendReceipt,
   VerificationStore,
 } from '../../../src/domain/ports.js';
-import { quotaEdges } from '../../../src/domain/quota.js';
+import { emptySendLog, quotaEdges, recordInSendLog } from '../../../src/domain/quota.js';
 import type { VerificationRecord } from '../../../src/domain/verification-record.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -47,7 +47,7 @@ export class InMemoryVerificationStore implements VerificationStore {
       updatedAt: command.now,
       currentOtp: command.otp,
       guesses: 0,
-      sendLog: [...new Array<number>(command.policy.maxPerWindow - 1).fill(0), command.now],
+      sendLog: recordInSendLog(emptySendLog(command.policy), command.policy, command.now),
       expiresAt: command.recordExpiresAt,
       ...(command.clientIp ? { lastSendIp: command.clientIp } : {}),
     });
@@ -72,7 +72,7 @@ export class InMemoryVerificationStore implements VerificationStore {
     }
     const next: Mutable<VerificationRecord> = {
       ...copy(current),
-      sendLog: [...current.sendLog.slice(1), command.now],
+      sendLog: recordInSendLog(current.sendLog, command.policy, command.now),
       currentOtp: command.otp,
       guesses: 0,
       lang: command.lang,

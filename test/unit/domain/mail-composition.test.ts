@@ -1,6 +1,7 @@
-import { composeVerificationMail, escapeHtml } from '../../../src/domain/mail-composition.js';
+import { composeVerificationMail } from '../../../src/domain/mail-composition.js';
+import { escapeHtml } from '../../../src/html/escape-html.js';
 
-const LINK = 'https://api.example.com/email-verification?token=a.b.c&lang=en';
+const LINK = 'https://api.example.com/verify?token=a.b.c&lang=en';
 
 describe('composeVerificationMail', () => {
   test('English: subject, code in text and HTML, validity, link escaped in HTML and plain in text', () => {
@@ -12,7 +13,7 @@ describe('composeVerificationMail', () => {
     expect(mail.text).toContain(`\n${LINK}\n`);
     expect(mail.html).toMatch(/^<!DOCTYPE html><html lang="en">/);
     expect(mail.html).toContain('>012345</p>');
-    expect(mail.html).toContain('href="https://api.example.com/email-verification?token=a.b.c&#38;lang=en"');
+    expect(mail.html).toContain('href="https://api.example.com/verify?token=a.b.c&#38;lang=en"');
     expect(mail.html).not.toContain('&lang=');
     expect(mail.html).toContain('Verify my email address');
     expect(mail.html).toContain('valid for 10 minutes');

@@ -233,12 +233,12 @@ describe('resendVerificationCode', () => {
       lang: 'en',
       linkFor: async (target, now) => {
         seen.push([target, now]);
-        return 'https://api.example.com/email-verification?token=t&x=1';
+        return 'https://api.example.com/verify?token=t&x=1';
       },
     });
     expect(seen).toEqual([[address, T + 60_000]]);
-    expect(mailer.sent[1]!.text).toContain('https://api.example.com/email-verification?token=t&x=1');
-    expect(mailer.sent[1]!.html).toContain('href="https://api.example.com/email-verification?token=t&#38;x=1"');
+    expect(mailer.sent[1]!.text).toContain('https://api.example.com/verify?token=t&x=1');
+    expect(mailer.sent[1]!.html).toContain('href="https://api.example.com/verify?token=t&#38;x=1"');
   });
 
   test('a send log written under another RESEND_MAX_PER_WINDOW is refitted once, then the send is recorded', async () => {

@@ -2,13 +2,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { maskEmail } from '../../../src/observability/mask-email.js';
 import { requestLog, type LoggedContext, type LogLevel } from '../../../src/observability/request-log.js';
+import { ROUTES } from '../../../lambdas/routes.js';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.secret-token-body.signature';
 
 function event(): APIGatewayProxyEvent {
   return {
     httpMethod: 'POST',
-    path: '/api/v1/users/email-verification-code',
+    path: ROUTES.resendCode.path,
     headers: { Authorization: `Bearer ${TOKEN}` },
     body: '{"code":"123456"}',
     requestContext: { requestId: 'req-1' },

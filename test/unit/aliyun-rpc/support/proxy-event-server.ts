@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { buildProxyEvent } from '../../../../local/proxy-event.js';
 import type { RpcProxyEvent } from '../../../../src/aliyun-rpc/rpc-request.js';
 import type { RpcHttpResponse } from '../../../../src/aliyun-rpc/rpc-response.js';
 
 /**
  * A throwaway HTTP server that hands each request to `handle` as API Gateway (REST API, proxy
- * integration) would: header names in the client's case, query values percent-decoded with
- * `+` left alone, the body as a UTF-8 string.
+ * integration) would, through the project's one event builder.
  */
 export interface ProxyEventServer {
   readonly endpoint: string;
@@ -46,42 +46,18 @@ export async function startProxyEventServer(
 async function toProxyEvent(req: IncomingMessage): Promise<RpcProxyEvent> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks).toString('utf8');
-
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] ?? '';
-    const value = req.rawHeaders[i + 1] ?? '';
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   const rawUrl = req.url ?? '/';
   const questionMark = rawUrl.indexOf('?');
-  const rawPath = questionMark < 0 ? rawUrl : rawUrl.slice(0, questionMark);
-  const rawQuery = questionMark < 0 ? '' : rawUrl.slice(questionMark + 1);
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
-  for (const piece of rawQuery.split('&')) {
-    if (piece === '') continue;
-    const equals = piece.indexOf('=');
-    const name = decodeURIComponent(equals < 0 ? piece : piece.slice(0, equals));
-    const value = equals < 0 ? '' : decodeURIComponent(piece.slice(equals + 1));
-    queryStringParameters[name] = value;
-    (multiValueQueryStringParameters[name] ??= []).push(value);
-  }
-  const hasQuery = Object.keys(queryStringParameters).length > 0;
-
-  return {
-    httpMethod: req.method ?? 'GET',
-    path: decodeURIComponent(rawPath),
+  const path = questionMark < 0 ? rawUrl : rawUrl.slice(0, questionMark);
+  return buildProxyEvent({
+    method: req.method ?? 'GET',
+    path,
+    query: questionMark < 0 ? '' : rawUrl.slice(questionMark + 1),
     headers,
-    multiValueHeaders,
-    queryStringParameters: hasQuery ? queryStringParameters : null,
-    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
-    body: body === '' ? null : body,
-    isBase64Encoded: false,
-    requestContext: { path: decodeURIComponent(rawPath), identity: { sourceIp: req.socket.remoteAddress ?? '' } },
-  };
+    body: Buffer.concat(chunks),
+    sourceIp: req.socket.remoteAddress ?? '',
+    requestPath: path,
+  });
 }

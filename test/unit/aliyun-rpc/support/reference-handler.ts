@@ -2,7 +2,7 @@ import { authenticateRpcRequest, type AuthenticatedCaller } from '../../../../sr
 import { isRpcRequestError, RpcRequestError } from '../../../../src/aliyun-rpc/rpc-errors.js';
 import { parseRpcRequest, type RpcProxyEvent, type RpcRequest } from '../../../../src/aliyun-rpc/rpc-request.js';
 import {
-  errorResponseFormat,
+  answerFormatOf,
   renderRpcBody,
   renderRpcError,
   responseFormatFor,
@@ -43,7 +43,7 @@ export function referenceHandler(secrets: Readonly<Record<string, string>>, exch
       const response = renderRpcError(error, {
         requestId: 'req-failed',
         hostId: '127.0.0.1',
-        format: errorResponseFormat(request),
+        format: answerFormatOf(event),
       });
       exchanges.push({ event, ...(request ? { request } : {}), error, response });
       return response;

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { InvalidTokenError } from '../../src/domain/errors.js';
+import { headerValue } from '../http/headers.js';
 
 /** The token of an `Authorization: Bearer <token>` header; anything else is an invalid token. */
 export function bearerToken(event: APIGatewayProxyEvent): string {
@@ -12,12 +13,4 @@ export function bearerToken(event: APIGatewayProxyEvent): string {
   const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(all[0]!.trim());
   if (!match) throw new InvalidTokenError('not a bearer token');
   return match[1]!;
-}
-
-export function headerValue(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === lower && value !== undefined) return value;
-  }
-  return undefined;
 }

@@ -13,9 +13,9 @@ import {
   WrongCodeError,
   type FailureStage,
 } from '../../src/domain/errors.js';
-import { jsonResponse } from './json-response.js';
+import { jsonResponse } from '../http/json-response.js';
 
-/** The seed's ErrStatusMsg. */
+/** The IAM API's error body (`ErrStatusMsg` in openapi/iam-api.yaml). */
 export interface ErrStatusMsg {
   group: string;
   code: number;
@@ -40,7 +40,8 @@ export class RequestValidationError extends Error {
   }
 }
 
-const INVALID_TOKEN = { group: 'user', code: 406, message: 'Invalid email verification token.' };
+/** Also the body of the stack's gateway response for a request without `Authorization`. */
+export const INVALID_TOKEN_BODY: ErrStatusMsg = { group: 'user', code: 406, message: 'Invalid email verification token.' };
 
 const STAGE_ERRORS: Record<FailureStage, ErrStatusMsg> = {
   'read-verification': { group: 'user', code: 401, message: 'Get user email verification data encountered error.' },
@@ -77,7 +78,7 @@ function mapDomainError(error: DomainError, options: ErrorMappingOptions): APIGa
     error instanceof VerificationNotFoundError ||
     error instanceof InvalidAddressError
   ) {
-    return jsonResponse(401, INVALID_TOKEN);
+    return jsonResponse(401, INVALID_TOKEN_BODY);
   }
   if (error instanceof ExpiredTokenError) {
     return jsonResponse(401, { group: 'user', code: 407, message: 'Expired email verification token.' });

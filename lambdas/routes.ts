@@ -1,0 +1,108 @@
+/**
+ * Every route of the API, declared once. The stack builds API Gateway's resources and methods
+ * from it, each function's router dispatches on it, the local bridge serves it, and the banner,
+ * the mailed link, `events/` and the tests take their paths from it. Adding a route here without
+ * a handler for it in its function's router is a compile error.
+ */
+
+/** The two APIs, one Lambda function each. */
+export type ApiName = 'iam' | 'rpc';
+
+export interface RouteDeclaration {
+  readonly method: 'GET' | 'POST';
+  /** The API Gateway resource path: what a function routes on, whatever stage or base path is in front. */
+  readonly path: string;
+  readonly api: ApiName;
+  /** API Gateway's operation name; for the IAM routes also the OpenAPI `operationId`. */
+  readonly operationName: string;
+  /**
+   * What authenticates a request, checked by the handler: the email verification JWT in
+   * `Authorization` (required at the edge too), the Aliyun request signature, or the signed
+   * token of a mailed link.
+   */
+  readonly auth: 'bearer-token' | 'rpc-signature' | 'link-token';
+  /** Sends mail: API Gateway gives it a tighter throttle than the stage. */
+  readonly sendsMail?: boolean;
+}
+
+export const ROUTES = {
+  resendCode: {
+    method: 'POST',
+    path: '/api/v1/users/email-verification-code',
+    api: 'iam',
+    operationName: 'resendEmailCodeRequest',
+    auth: 'bearer-token',
+    sendsMail: true,
+  },
+  verifyCode: {
+    method: 'POST',
+    path: '/api/v1/users/email-verification',
+    api: 'iam',
+    operationName: 'verifyEmailCodeRequest',
+    auth: 'bearer-token',
+  },
+  rpcGet: { method: 'GET', path: '/', api: 'rpc', operationName: 'rpcGet', auth: 'rpc-signature' },
+  rpcPost: { method: 'POST', path: '/', api: 'rpc', operationName: 'rpcPost', auth: 'rpc-signature' },
+  showVerificationPage: {
+    method: 'GET',
+    path: '/email-verification',
+    api: 'rpc',
+    operationName: 'verificationPage',
+    auth: 'link-token',
+  },
+  confirmVerificationPage: {
+    method: 'POST',
+    path: '/email-verification',
+    api: 'rpc',
+    operationName: 'verificationPageConfirm',
+    auth: 'link-token',
+  },
+} as const satisfies Record<string, RouteDeclaration>;
+
+export type RouteName = keyof typeof ROUTES;
+
+/** The names of the routes one API's function serves. */
+export type RouteNameOf<A extends ApiName> = {
+  [K in RouteName]: (typeof ROUTES)[K]['api'] extends A ? K : never;
+}[RouteName];
+
+export interface FunctionDeclaration {
+  /**
+   * CloudFormation logical id, fixed so that `sam local invoke <id>` and the docs can name it.
+   * The IAM function keeps the id of its first release (`ResendCodeFunction`), so a deployed
+   * stack updates it in place rather than replacing it.
+   */
+  readonly logicalId: string;
+  /** Name in the local bridge's Lambda context. */
+  readonly name: string;
+  /** Handler module, from the repository root; exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+}
+
+export const FUNCTIONS: Readonly<Record<ApiName, FunctionDeclaration>> = {
+  iam: {
+    logicalId: 'ResendCodeFunction',
+    name: 'iam',
+    entry: 'lambdas/iam/index.ts',
+    description: 'IAM API: resend and verify the email verification code (JWT)',
+    timeoutSeconds: 10,
+  },
+  rpc: {
+    logicalId: 'RpcFunction',
+    name: 'rpc',
+    entry: 'lambdas/rpc/index.ts',
+    description: 'Aliyun-style RPC API and the mailed verification page',
+    // A batch is sent with bounded concurrency; 25 s leaves time to answer and log before API
+    // Gateway's 29 s integration timeout.
+    timeoutSeconds: 25,
+  },
+};
+
+/** The routes of one API, as `[name, declaration]` pairs. */
+export function routesOf<A extends ApiName>(api: A): Array<[RouteNameOf<A>, RouteDeclaration]> {
+  return (Object.entries(ROUTES) as Array<[RouteName, RouteDeclaration]>).filter(
+    (entry): entry is [RouteNameOf<A>, RouteDeclaration] => entry[1].api === api,
+  );
+}
