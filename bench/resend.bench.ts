@@ -13,7 +13,7 @@ import { ROUTES } from '../lambdas/routes.js';
 import { API_VERSION } from '../lambdas/rpc/rpc-endpoint.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { buildProxyEvent } from '../local/proxy-event.js';
-import { readSetting } from '../src/settings.js';
+import { FALLBACK_REGION, readSetting } from '../src/settings.js';
 import { createRpcHandler } from '../lambdas/rpc/rpc-api.js';
 import { localEnvironment } from '../local/local-environment.js';
 import { startLocalServices } from '../local/services.js';
@@ -40,7 +40,7 @@ try {
   });
   const calls = new Map<string, number>();
   const countingDynamoDb = () => {
-    const client = new DynamoDBClient({ endpoint: services.dynamodbEndpoint, region: 'us-east-1' });
+    const client = new DynamoDBClient({ endpoint: services.dynamodbEndpoint, region: FALLBACK_REGION });
     client.middlewareStack.add(
       (next, context) => async (args) => {
         calls.set(context.commandName!, (calls.get(context.commandName!) ?? 0) + 1);
@@ -60,7 +60,7 @@ try {
   // is mostly network round trips: these handlers add SES's and DynamoDB's typical round trip
   // to each call, to show what bounded concurrency buys there.
   const slowDynamodb = countingDynamoDb();
-  const slowSes = new SESClient({ endpoint: services.sesEndpoint, region: 'us-east-1' });
+  const slowSes = new SESClient({ endpoint: services.sesEndpoint, region: FALLBACK_REGION });
   addRoundTrip(slowDynamodb, DYNAMODB_ROUND_TRIP_MS);
   addRoundTrip(slowSes, SES_ROUND_TRIP_MS);
   const awsLike = (batchConcurrency: number) =>

@@ -3,6 +3,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EmailVerificationStack } from '../lib/email-verification-stack.js';
 import { deployedSettingNames, type SettingOverrides } from '../lib/function-environment.js';
+import { SETTINGS } from '../src/settings.js';
 
 const app = new App();
 
@@ -18,7 +19,7 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
     process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
-  mailFrom: context('mailFrom') ?? 'no-reply@example.com',
+  mailFrom: context('mailFrom') ?? SETTINGS.MAIL_FROM.default,
   // Any function setting by its own name: `-c RESEND_COOLDOWN_SECONDS=30`.
   settings: Object.fromEntries(
     deployedSettingNames().flatMap((name) => (context(name) === undefined ? [] : [[name, context(name)]])),

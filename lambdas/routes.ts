@@ -25,38 +25,17 @@ export interface RouteDeclaration {
   readonly sendsMail?: boolean;
 }
 
+const USERS = '/api/v1/users';
+const VERIFICATION_PAGE = '/email-verification';
+
+// One line per route, so the table reads as one.
 export const ROUTES = {
-  resendCode: {
-    method: 'POST',
-    path: '/api/v1/users/email-verification-code',
-    api: 'iam',
-    operationName: 'resendEmailCodeRequest',
-    auth: 'bearer-token',
-    sendsMail: true,
-  },
-  verifyCode: {
-    method: 'POST',
-    path: '/api/v1/users/email-verification',
-    api: 'iam',
-    operationName: 'verifyEmailCodeRequest',
-    auth: 'bearer-token',
-  },
-  rpcGet: { method: 'GET', path: '/', api: 'rpc', operationName: 'rpcGet', auth: 'rpc-signature' },
-  rpcPost: { method: 'POST', path: '/', api: 'rpc', operationName: 'rpcPost', auth: 'rpc-signature' },
-  showVerificationPage: {
-    method: 'GET',
-    path: '/email-verification',
-    api: 'rpc',
-    operationName: 'verificationPage',
-    auth: 'link-token',
-  },
-  confirmVerificationPage: {
-    method: 'POST',
-    path: '/email-verification',
-    api: 'rpc',
-    operationName: 'verificationPageConfirm',
-    auth: 'link-token',
-  },
+  resendCode: { method: 'POST', path: `${USERS}/email-verification-code`, api: 'iam', auth: 'bearer-token', operationName: 'resendEmailCodeRequest', sendsMail: true },
+  verifyCode: { method: 'POST', path: `${USERS}/email-verification`, api: 'iam', auth: 'bearer-token', operationName: 'verifyEmailCodeRequest' },
+  rpcGet: { method: 'GET', path: '/', api: 'rpc', auth: 'rpc-signature', operationName: 'rpcGet' },
+  rpcPost: { method: 'POST', path: '/', api: 'rpc', auth: 'rpc-signature', operationName: 'rpcPost' },
+  showVerificationPage: { method: 'GET', path: VERIFICATION_PAGE, api: 'rpc', auth: 'link-token', operationName: 'verificationPage' },
+  confirmVerificationPage: { method: 'POST', path: VERIFICATION_PAGE, api: 'rpc', auth: 'link-token', operationName: 'verificationPageConfirm' },
 } as const satisfies Record<string, RouteDeclaration>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { FALLBACK_REGION } from '../src/settings.js';
 import { LOCAL_ACCOUNT_ID } from './proxy-event.js';
 
 /** A Lambda context for invoking a handler in-process, with a deadline `timeoutMs` from now. */
-export function lambdaContext(functionName: string, timeoutMs: number, region = process.env.AWS_REGION ?? 'us-east-1'): Context {
+export function lambdaContext(functionName: string, timeoutMs: number, region = process.env.AWS_REGION || FALLBACK_REGION): Context {
   const requestId = randomUUID();
   const deadline = Date.now() + timeoutMs;
   const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');

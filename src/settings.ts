@@ -211,6 +211,9 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 
+/** Where the SDK clients point when `AWS_REGION` is unset: only locally, since Lambda always sets it. */
+export const FALLBACK_REGION = 'us-east-1';
+
 export type SettingValue<N extends SettingName> = (typeof SETTINGS)[N] extends IntegerSetting
   ? number
   : (typeof SETTINGS)[N] extends FlagSetting

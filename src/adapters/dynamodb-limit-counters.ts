@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import type { LimitCounters } from '../domain/ports.js';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from './table-schema.js';
 
@@ -15,21 +20,17 @@ export class DynamoDbLimitCounters implements LimitCounters {
     let asking = Math.min(wanted, limit);
     for (let round = 0; round < MAX_TAKE_ROUNDS && asking > 0; round++) {
       try {
-        await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { [PARTITION_KEY]: { S: `LIMIT#${counterKey}` } },
-            UpdateExpression: 'SET #ttl = :ttl ADD used :asking',
-            ConditionExpression: 'attribute_not_exists(used) OR used <= :ceiling',
-            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-            ExpressionAttributeValues: {
-              ':asking': { N: String(asking) },
-              ':ceiling': { N: String(limit - asking) },
-              ':ttl': { N: String(Math.ceil(expiresAt / 1000)) },
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
+        await this.update(counterKey, {
+          UpdateExpression: 'SET #ttl = :ttl ADD used :asking',
+          ConditionExpression: 'attribute_not_exists(used) OR used <= :ceiling',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':asking': { N: String(asking) },
+            ':ceiling': { N: String(limit - asking) },
+            ':ttl': { N: String(Math.ceil(expiresAt / 1000)) },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
         return asking;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -43,14 +44,16 @@ export class DynamoDbLimitCounters implements LimitCounters {
 
   async giveBack(counterKey: string, units: number): Promise<void> {
     if (units <= 0) return;
+    await this.update(counterKey, {
+      UpdateExpression: 'ADD used :minus',
+      ConditionExpression: 'attribute_exists(used)',
+      ExpressionAttributeValues: { ':minus': { N: String(-units) } },
+    });
+  }
+
+  private async update(counterKey: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<void> {
     await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { [PARTITION_KEY]: { S: `LIMIT#${counterKey}` } },
-        UpdateExpression: 'ADD used :minus',
-        ConditionExpression: 'attribute_exists(used)',
-        ExpressionAttributeValues: { ':minus': { N: String(-units) } },
-      }),
+      new UpdateItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: `LIMIT#${counterKey}` } }, ...input }),
     );
   }
 }

@@ -6,6 +6,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Lang } from '../domain/lang.js';
 import type { GuessOutcome, SendCommand, SendOutcome, SendReceipt, VerificationStore } from '../domain/ports.js';
@@ -72,63 +73,8 @@ export class DynamoDbVerificationStore implements VerificationStore {
   }
 
   async recordResend(command: SendCommand): Promise<SendOutcome> {
-    const slots = command.policy.maxPerWindow;
-    const last = slots - 1;
-    const { cooldownEdge, windowEdge } = quotaEdges(command.policy, command.now);
-    // recordInSendLog as one update expression: shift the log one slot left and write `now` last.
-    // Every operand reads the item as it was before this update, so this is one atomic step.
-    const shift = Array.from({ length: last }, (_, i) => `sendLog[${i}] = sendLog[${i + 1}]`);
-    const keepPrevious = command.dropPreviousCode !== true;
-    const sets = [
-      ...shift,
-      `sendLog[${last}] = :now`,
-      ...(keepPrevious ? ['prevOtpHash = otpHash', 'prevOtpSalt = otpSalt', 'prevOtpExpiresAt = otpExpiresAt'] : []),
-      'otpHash = :hash',
-      'otpSalt = :salt',
-      'otpExpiresAt = :otpExpiresAt',
-      'guesses = :zero',
-      'lang = :lang',
-      'updatedAt = :now',
-      'expiresAt = :expiresAt',
-      '#ttl = :ttl',
-      ...(command.clientIp ? ['lastSendIp = :ip'] : []),
-    ];
     try {
-      const result = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: recordKey(command.key),
-          UpdateExpression:
-            `SET ${sets.join(', ')}` + (keepPrevious ? '' : ' REMOVE prevOtpHash, prevOtpSalt, prevOtpExpiresAt'),
-          ConditionExpression: [
-            'expiresAt > :now',
-            '#status = :pending',
-            'attribute_exists(otpHash)',
-            'size(sendLog) = :slots',
-            'sendLog[0] <= :windowEdge',
-            `sendLog[${last}] <= :cooldownEdge`,
-            ...(keepPrevious ? ['guesses = :zero'] : []),
-          ].join(' AND '),
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':now': n(command.now),
-            ':pending': s('pending'),
-            ':slots': n(slots),
-            ':windowEdge': n(windowEdge),
-            ':cooldownEdge': n(cooldownEdge),
-            ':hash': s(command.otp.hash),
-            ':salt': s(command.otp.salt),
-            ':otpExpiresAt': n(command.otp.expiresAt),
-            ':zero': n(0),
-            ':lang': s(command.lang),
-            ':expiresAt': n(command.recordExpiresAt),
-            ':ttl': ttlOf(command.recordExpiresAt),
-            ...(command.clientIp ? { ':ip': s(command.clientIp) } : {}),
-          },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const result = await this.client.send(new UpdateItemCommand({ TableName: this.tableName, ...resendUpdate(command) }));
       return { kind: 'recorded', receipt: { key: command.key, sentOtpHash: command.otp.hash, before: result.Attributes } };
     } catch (error) {
       return refusedOrThrow(error);
@@ -236,6 +182,66 @@ export class DynamoDbVerificationStore implements VerificationStore {
     );
     return result.Item ? decodeRecord(result.Item) : undefined;
   }
+}
+
+/**
+ * A resend as one conditional update: the quota check, recordInSendLog on the log, the new code
+ * (the current one kept as previous unless dropped) and the new expiry. Returns the item as it
+ * was, for the receipt, or on refusal for the explanation.
+ */
+function resendUpdate(command: SendCommand): Omit<UpdateItemCommandInput, 'TableName'> {
+  const slots = command.policy.maxPerWindow;
+  const last = slots - 1;
+  const { cooldownEdge, windowEdge } = quotaEdges(command.policy, command.now);
+  // Shift the log one slot left and write `now` last: every operand reads the item as it was
+  // before this update, so this is one atomic step.
+  const shift = Array.from({ length: last }, (_, i) => `sendLog[${i}] = sendLog[${i + 1}]`);
+  const keepPrevious = command.dropPreviousCode !== true;
+  const sets = [
+    ...shift,
+    `sendLog[${last}] = :now`,
+    ...(keepPrevious ? ['prevOtpHash = otpHash', 'prevOtpSalt = otpSalt', 'prevOtpExpiresAt = otpExpiresAt'] : []),
+    'otpHash = :hash',
+    'otpSalt = :salt',
+    'otpExpiresAt = :otpExpiresAt',
+    'guesses = :zero',
+    'lang = :lang',
+    'updatedAt = :now',
+    'expiresAt = :expiresAt',
+    '#ttl = :ttl',
+    ...(command.clientIp ? ['lastSendIp = :ip'] : []),
+  ];
+  return {
+    Key: recordKey(command.key),
+    UpdateExpression: `SET ${sets.join(', ')}` + (keepPrevious ? '' : ' REMOVE prevOtpHash, prevOtpSalt, prevOtpExpiresAt'),
+    ConditionExpression: [
+      'expiresAt > :now',
+      '#status = :pending',
+      'attribute_exists(otpHash)',
+      'size(sendLog) = :slots',
+      'sendLog[0] <= :windowEdge',
+      `sendLog[${last}] <= :cooldownEdge`,
+      ...(keepPrevious ? ['guesses = :zero'] : []),
+    ].join(' AND '),
+    ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+    ExpressionAttributeValues: {
+      ':now': n(command.now),
+      ':pending': s('pending'),
+      ':slots': n(slots),
+      ':windowEdge': n(windowEdge),
+      ':cooldownEdge': n(cooldownEdge),
+      ':hash': s(command.otp.hash),
+      ':salt': s(command.otp.salt),
+      ':otpExpiresAt': n(command.otp.expiresAt),
+      ':zero': n(0),
+      ':lang': s(command.lang),
+      ':expiresAt': n(command.recordExpiresAt),
+      ':ttl': ttlOf(command.recordExpiresAt),
+      ...(command.clientIp ? { ':ip': s(command.clientIp) } : {}),
+    },
+    ReturnValues: 'ALL_OLD',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
 }
 
 function refusedOrThrow(error: unknown): { kind: 'refused'; current: VerificationRecord | undefined } {

@@ -20,7 +20,7 @@ export interface AuthenticateOptions {
   /** The secret of an access key, or undefined when there is no such (active) key. */
   readonly lookupSecret: (accessKeyId: string) => string | undefined | Promise<string | undefined>;
   readonly now: Date;
-  /** How far the request's timestamp may be from `now`; Aliyun's 900 s when omitted. */
+  /** How far the request's timestamp may be from `now`; Aliyun's 15 minutes when omitted. */
   readonly toleranceSeconds?: number;
 }
 

@@ -1,13 +1,16 @@
 /**
  * The OpenAPI document and its validator: the validator must catch what it is there to catch,
- * and the seed's schemas must stay exactly as the seed has them.
+ * and the upstream contract's schemas must stay exactly as upstream has them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { ROUTES } from '../../lambdas/routes.js';
 import { expectIamResponse, iamOpenApiDocument, iamResponseProblems } from '../support/openapi-iam.js';
 
-const RESEND = '/users/email-verification-code';
-const VERIFY = '/users/email-verification';
+// The document's paths are relative to its `/api/v1` server.
+const RESEND = ROUTES.resendCode.path.replace(/^\/api\/v1/, '');
+const VERIFY = ROUTES.verifyCode.path.replace(/^\/api\/v1/, '');
+const UPSTREAM_DOCUMENT = new URL('../../openapi/upstream/iam-resend-email-verification-code.yaml', import.meta.url);
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 describe('openapi/iam-api.yaml', () => {
@@ -23,28 +26,20 @@ describe('openapi/iam-api.yaml', () => {
     expect(document.paths[VERIFY]!.post!.security).toEqual([{ bearerEmailVerificationToken: [] }]);
   });
 
-  test("keeps the seed's schemas and security scheme identical to the seed", () => {
+  test('keeps the upstream schemas, security scheme and resend operation exactly', () => {
     const document = iamOpenApiDocument();
-    // CI checks the clone out beside ../shared; elsewhere compare with the copy's known shape.
-    const seedPath = new URL('../../../shared/seeds/000_109bb9539134cbd1.txt', import.meta.url);
-    if (existsSync(seedPath)) {
-      const text = readFileSync(seedPath, 'utf8');
-      const yaml = /````yaml[^\n]*\n([\s\S]*?)````/.exec(text)![1]!;
-      const seed = parse(yaml) as typeof document;
-      for (const name of ['resendEmailVerificationCodeResponse', 'ErrStatusMsg', 'ValidationDetail']) {
-        expect(document.components.schemas[name]).toEqual(seed.components.schemas[name]);
-      }
-      expect(document.components.securitySchemes).toEqual(seed.components.securitySchemes);
-      const seedOperation = seed.paths[RESEND]!.post!;
-      const ours = document.paths[RESEND]!.post!;
-      for (const key of ['operationId', 'summary', 'description', 'tags', 'security']) expect(ours[key]).toEqual(seedOperation[key]);
-      const seedResponses = seedOperation.responses as Record<string, { content: unknown }>;
-      const ourResponses = ours.responses as Record<string, { content?: unknown }>;
-      expect(ourResponses['201']).toEqual(seedResponses['201']);
-    } else {
-      expect(document.components.schemas.ErrStatusMsg!.required).toEqual(['group', 'code']);
-      expect(document.components.schemas.resendEmailVerificationCodeResponse!.required).toEqual(['emailVerificationToken']);
+    const upstream = parse(readFileSync(UPSTREAM_DOCUMENT, 'utf8')) as typeof document;
+    for (const name of ['resendEmailVerificationCodeResponse', 'ErrStatusMsg', 'ValidationDetail']) {
+      expect(document.components.schemas[name]).toEqual(upstream.components.schemas[name]);
     }
+    expect(document.components.securitySchemes).toEqual(upstream.components.securitySchemes);
+    const upstreamOperation = upstream.paths[RESEND]!.post!;
+    const ours = document.paths[RESEND]!.post!;
+    for (const key of ['operationId', 'summary', 'description', 'tags', 'security']) expect(ours[key]).toEqual(upstreamOperation[key]);
+    expect(ours.operationId).toBe(ROUTES.resendCode.operationName);
+    const upstreamResponses = upstreamOperation.responses as Record<string, { content: unknown }>;
+    const ourResponses = ours.responses as Record<string, { content?: unknown }>;
+    expect(ourResponses['201']).toEqual(upstreamResponses['201']);
   });
 
   test('accepts documented responses', () => {

@@ -57,11 +57,11 @@ function waitForReady(child: ChildProcess): Promise<Ready> {
 export default async function globalSetup(globalConfig: { rootDir?: string }, projectConfig?: { rootDir?: string }): Promise<void> {
   const rootDir = projectConfig?.rootDir ?? globalConfig.rootDir ?? process.cwd();
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const tableName = process.env.TABLE_NAME || 'email-verification';
 
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(rootDir, 'local', 'services-process.ts'), '--table-name', tableName],
+    // Without TABLE_NAME the services process uses the setting's default.
+    ['--import', 'tsx', path.join(rootDir, 'local', 'services-process.ts'), ...(process.env.TABLE_NAME ? ['--table-name', process.env.TABLE_NAME] : [])],
     { cwd: rootDir, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env } },
   );
   (globalThis as Record<string, unknown>)[SERVICES_HANDLE] = child;

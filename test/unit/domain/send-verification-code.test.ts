@@ -142,7 +142,8 @@ describe('resendVerificationCode', () => {
     expect((error as QuotaExceededError).retryAfterSeconds).toBe(3600 - 300);
     expect(mailer.sent).toHaveLength(5);
     clock.now = T + 3_600_000;
-    await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toBeDefined();
+    await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toEqual({ address, started: false });
+    expect(mailer.sent).toHaveLength(6);
   });
 
   test('an address never started, or whose record expired, is VerificationNotFoundError; a verified one AlreadyVerifiedError', async () => {
@@ -173,7 +174,7 @@ describe('resendVerificationCode', () => {
     expect(store.records.get(address.key)).toEqual(before);
     // Not charged: the retry goes out at once, and the first code is still the live one.
     mailer.failure = undefined;
-    await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toBeDefined();
+    await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toEqual({ address, started: false });
     expect(store.records.get(address.key)!.previousOtp).toEqual(before!.currentOtp);
   });
 
@@ -246,7 +247,7 @@ describe('resendVerificationCode', () => {
     await startVerification({ ...deps, settings: { ...deps.settings, quota: { ...QUOTA, maxPerWindow: 3 } } }, { address, lang: 'en' });
     expect(store.records.get(address.key)!.sendLog).toEqual([0, 0, T]);
     clock.advance(60_000);
-    await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toBeDefined();
+    await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toEqual({ address, started: false });
     expect(store.callsOf('replaceSendLog')).toEqual([[address.key, [0, 0, T], [0, 0, 0, 0, T]]]);
     expect(store.records.get(address.key)!.sendLog).toEqual([0, 0, 0, T, T + 60_000]);
     expect(mailer.sent).toHaveLength(2);
