@@ -1,4 +1,5 @@
 import { parseRpcRequest } from '../../../src/aliyun-rpc/rpc-request.js';
+import { buildProxyEvent } from '../../../local/proxy-event.js';
 import { proxyEvent, withHeaders, withQuery } from './support/events.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -64,6 +65,12 @@ describe('parseRpcRequest', () => {
   test('reads the query from either of API Gateway maps', () => {
     expect(parseRpcRequest(proxyEvent({ queryStringParameters: { A: '1' } })).params.A).toBe('1');
     expect(parseRpcRequest(proxyEvent({ multiValueQueryStringParameters: { A: ['1'] } })).params.A).toBe('1');
+  });
+
+  test('takes query values as API Gateway decodes them: + is a space, %2B a plus', () => {
+    const event = buildProxyEvent({ method: 'GET', path: '/', query: 'Note=one+two&Email=a%2Bb%40x.com' });
+    expect(event.queryStringParameters).toEqual({ Note: 'one two', Email: 'a+b@x.com' });
+    expect({ ...parseRpcRequest(event).params }).toEqual({ Note: 'one two', Email: 'a+b@x.com' });
   });
 
   test('keeps a parameter named like an Object.prototype member as plain data', () => {
