@@ -3,12 +3,15 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type ApiName } from '../lambdas/routes.js';
 import { settingNames } from '../src/settings.js';
 import { KeySecret } from './constructs/key-secret.js';
+import { MailConfigurationSet } from './constructs/mail-configuration-set.js';
+import { Operations } from './constructs/operations.js';
 import { API_STAGE, ServiceApi } from './constructs/service-api.js';
-import { ServiceFunction } from './constructs/service-function.js';
+import { DEFAULT_RESERVED_CONCURRENCY, ServiceFunction } from './constructs/service-function.js';
 import { VerificationTable } from './constructs/verification-table.js';
 import { settingsEnvironment, type SettingOverrides } from './function-environment.js';
 
@@ -37,6 +40,13 @@ export interface EmailVerificationStackProps extends StackProps {
    * variables the template declares. Never set for a deployment. Default false.
    */
   readonly declareLocalKeyVariables?: boolean;
+  /** An address subscribed to the alarm topic (it must confirm the subscription mail). */
+  readonly alarmEmail?: string;
+  /**
+   * Reserved concurrency per function; `null` leaves one unreserved. Default
+   * DEFAULT_RESERVED_CONCURRENCY (lib/constructs/service-function.ts), where the reason is.
+   */
+  readonly reservedConcurrency?: Partial<Record<ApiName, number | null>>;
 }
 
 /** Key material the handlers take from the environment when no *_SECRET_ARN is set (locally). */
@@ -56,12 +66,16 @@ export function senderAddress(mailFrom: string): string {
   return address;
 }
 
-/** API Gateway, the two functions, the shared table and their keys. */
+/** API Gateway, the two functions, the shared table, their keys, the mail configuration and operations. */
 export class EmailVerificationStack extends Stack {
   readonly table: Table;
   readonly api: RestApi;
   readonly resendCodeFunction: NodejsFunction;
   readonly rpcFunction: NodejsFunction;
+  readonly mailConfigurationSet: MailConfigurationSet;
+  /** The SNS topic every alarm of the stack notifies; add further alarms' actions to it. */
+  readonly alarmTopic: Topic;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: EmailVerificationStackProps) {
     super(scope, id, props);
@@ -69,6 +83,7 @@ export class EmailVerificationStack extends Stack {
 
     this.table = new VerificationTable(this, 'VerificationTable').table;
     const keys = this.keySecrets();
+    this.mailConfigurationSet = new MailConfigurationSet(this, 'MailConfigurationSet');
 
     const statements = [
       new PolicyStatement({
@@ -79,7 +94,8 @@ export class EmailVerificationStack extends Stack {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ['ses:SendEmail'],
-        resources: this.sesIdentities(fromAddress, props.sesIdentityArn),
+        // SES authorizes a send against the sender identity and the configuration set it names.
+        resources: [...this.sesIdentities(fromAddress, props.sesIdentityArn), this.mailConfigurationSet.arn],
         conditions: { StringEquals: { 'ses:FromAddress': fromAddress } },
       }),
     ];
@@ -87,6 +103,7 @@ export class EmailVerificationStack extends Stack {
       ...settingsEnvironment(api, props.settings ?? {}),
       TABLE_NAME: this.table.tableName,
       MAIL_FROM: props.mailFrom,
+      SES_CONFIGURATION_SET: this.mailConfigurationSet.name,
       PUBLIC_BASE_URL: props.publicBaseUrl ?? '',
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
@@ -99,12 +116,14 @@ export class EmailVerificationStack extends Stack {
       environment: environment('iam'),
       secrets: [keys.tokenSigning, keys.otpHash],
       statements,
+      ...reservedConcurrencyOf('iam', props.reservedConcurrency),
     }).fn;
     this.rpcFunction = new ServiceFunction(this, FUNCTIONS.rpc.logicalId, {
       declaration: FUNCTIONS.rpc,
       environment: environment('rpc'),
       secrets: [keys.tokenSigning, keys.otpHash, keys.rpcAccessKeys],
       statements,
+      ...reservedConcurrencyOf('rpc', props.reservedConcurrency),
     }).fn;
 
     this.api = new ServiceApi(this, 'EmailVerificationApi', {
@@ -113,8 +132,20 @@ export class EmailVerificationStack extends Stack {
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
     }).api;
 
+    this.operations = new Operations(this, 'Operations', {
+      functions: { iam: this.resendCodeFunction, rpc: this.rpcFunction },
+      stage: this.api.deploymentStage,
+      table: this.table,
+      mail: this.mailConfigurationSet,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    this.alarmTopic = this.operations.alarmTopic;
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL of the API (stage ${API_STAGE})` });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Every alarm notifies this topic' });
+    new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboard.dashboardName });
+    new CfnOutput(this, 'SesConfigurationSetName', { value: this.mailConfigurationSet.name });
     new CfnOutput(this, 'TokenSigningSecretArn', { value: keys.tokenSigning.secretArn });
     new CfnOutput(this, 'OtpHashSecretArn', { value: keys.otpHash.secretArn });
     new CfnOutput(this, 'RpcAccessKeysSecretArn', {
@@ -169,4 +200,13 @@ export class EmailVerificationStack extends Stack {
       this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
     );
   }
+}
+
+function reservedConcurrencyOf(api: ApiName, chosen: EmailVerificationStackProps['reservedConcurrency']) {
+  const value = chosen?.[api] === undefined ? DEFAULT_RESERVED_CONCURRENCY[api] : chosen[api];
+  if (value === null) return {};
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`reserved concurrency of the ${api} function must be a positive integer or none, got ${value}`);
+  }
+  return { reservedConcurrency: value };
 }

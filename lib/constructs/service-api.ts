@@ -84,6 +84,8 @@ export class ServiceApi extends Construct {
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        // X-Ray from the stage on, joined to the functions' traces.
+        tracingEnabled: true,
       },
     });
     this.addRoutes(props.functions);
