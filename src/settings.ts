@@ -121,7 +121,7 @@ export const SETTINGS = {
   SES_CONFIGURATION_SET: {
     type: 'text',
     scope: 'service',
-    meaning: 'SES configuration set of every mail (bounce and complaint suppression, delivery events); the stack sets it',
+    meaning: 'SES configuration set of every mail (bounce and complaint suppression, events to CloudWatch)',
     documentedDefault: "unset locally; the stack's own when deployed",
   },
   TABLE_NAME: { type: 'text', default: 'email-verification', scope: 'service', meaning: 'DynamoDB table' },

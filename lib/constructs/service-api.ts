@@ -55,6 +55,9 @@ export class ServiceApi extends Construct {
     super(scope, id);
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     this.api = new RestApi(this, 'Default', {
+      // The name of the first release (by default it would be the child's id, `Default`): the
+      // console, the ApiName dimension of the stage's metrics, the alarms and the dashboard show it.
+      restApiName: id,
       description: 'Email verification: IAM-style JWT routes and Aliyun-style RPC routes',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       // Execution logging needs the account-level API Gateway CloudWatch role; this creates it.
