@@ -9,6 +9,8 @@ import { loadServiceSecrets } from '../../src/adapters/service-secrets.js';
 import { SesMailer } from '../../src/adapters/ses-mailer.js';
 import { loadConfig } from '../../src/config.js';
 import { createServiceDependencies } from '../../src/service-dependencies.js';
+import { freshAddress } from '../support/fresh-address.js';
+import { waitForMailTo } from '../support/ses-inbox.js';
 
 const calls: URLSearchParams[] = [];
 let server: Server;
@@ -74,4 +76,16 @@ test('SES_CONFIGURATION_SET and MAIL_FROM reach the service mailer', async () =>
   const deps = createServiceDependencies(loadConfig(env), await loadServiceSecrets(env), { ses: sesClient() });
   await deps.mailer.send(MAIL);
   expect([calls[0]!.get('ConfigurationSetName'), calls[0]!.get('Source')]).toEqual(['from-the-stack', 'Example <hello@example.com>']);
+});
+
+test('the local SES takes a send that names a configuration set (as under sam local, where the stack sets one)', async () => {
+  const client = new SESClient({
+    endpoint: process.env.SES_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  clients.push(client);
+  const to = freshAddress('configuration-set');
+  await new SesMailer(client, 'Example <no-reply@example.com>', 'email-verification-set').send({ ...MAIL, to });
+  expect((await waitForMailTo(to)).subject).toBe(MAIL.subject);
 });
