@@ -28,7 +28,7 @@ export type PipeSourceRecord = Record<string, unknown>;
  * The SDK's stream record as a pipe sees it: the creation time in epoch seconds rather than a
  * Date, and the stream's ARN as `eventSourceARN`.
  */
-export function pipeSourceRecord(record: StreamRecord, streamArn: string): PipeSourceRecord {
+function pipeSourceRecord(record: StreamRecord, streamArn: string): PipeSourceRecord {
   const { dynamodb, ...rest } = record;
   const created = dynamodb?.ApproximateCreationDateTime;
   return JSON.parse(
@@ -44,9 +44,9 @@ export interface TableStreamReaderOptions {
   readonly dynamodbEndpoint: string;
   readonly tableName: string;
   readonly region?: string;
-  /** Each record, in stream order. A throw counts as a failed poll (onError); the record is not retried. */
+  /** Each record, in stream order. What it throws goes to onError, and the reader moves on. */
   readonly onRecord: (record: PipeSourceRecord) => void;
-  /** A failed poll; the reader keeps going. Default: ignored. */
+  /** A failed poll, or a record onRecord failed on; the reader keeps going. Default: ignored. */
   readonly onError?: (error: unknown) => void;
   /**
    * Where to begin in the shards open at start: `TRIM_HORIZON` (default, as the pipe does: every
@@ -124,7 +124,11 @@ export async function startTableStreamReader(options: TableStreamReaderOptions):
       const records = page.Records ?? [];
       for (const record of records) {
         cursor.lastSequenceNumber = record.dynamodb?.SequenceNumber ?? cursor.lastSequenceNumber;
-        options.onRecord(pipeSourceRecord(record, streamArn));
+        try {
+          options.onRecord(pipeSourceRecord(record, streamArn));
+        } catch (error) {
+          options.onError?.(error);
+        }
       }
       cursor.iterator = page.NextShardIterator;
       if (cursor.iterator === undefined) cursor.done = true;

@@ -31,25 +31,16 @@ export interface EmailVerifiedEvent {
   readonly detail: EmailVerifiedDetail;
 }
 
-/** What a pipe applies to each source record: its filter, then its input template. */
-export interface PipeDefinition {
-  readonly filterPattern: unknown;
-  readonly inputTemplate: string;
-}
-
-/** The stack's pipe, from the same constants the construct synthesizes. */
-export const EMAIL_VERIFIED_PIPE: PipeDefinition = {
-  filterPattern: EMAIL_VERIFIED_FILTER_PATTERN,
-  inputTemplate: EMAIL_VERIFIED_INPUT_TEMPLATE,
-};
-
 /** The account DynamoDB Local puts in its ARNs. */
 const LOCAL_ACCOUNT = '000000000000';
 
-/** A pipe's work on one source record: undefined when its filter drops it, else the target's input. */
-export function applyPipe(pipe: PipeDefinition, sourceRecord: unknown): unknown {
-  if (!matchesEventPattern(pipe.filterPattern, sourceRecord)) return undefined;
-  return JSON.parse(renderInputTemplate(pipe.inputTemplate, sourceRecord)) as unknown;
+/**
+ * The pipe's work on one source record, with the very values the construct synthesizes: undefined
+ * when the filter drops it, else the event's detail.
+ */
+function pipeDetail(sourceRecord: unknown): EmailVerifiedDetail | undefined {
+  if (!matchesEventPattern(EMAIL_VERIFIED_FILTER_PATTERN, sourceRecord)) return undefined;
+  return JSON.parse(renderInputTemplate(EMAIL_VERIFIED_INPUT_TEMPLATE, sourceRecord)) as EmailVerifiedDetail;
 }
 
 export interface VerifiedEventsReaderOptions extends Omit<TableStreamReaderOptions, 'onRecord'> {
@@ -67,7 +58,7 @@ export async function startVerifiedEventsReader(options: VerifiedEventsReaderOpt
     ...options,
     region,
     onRecord: (record) => {
-      const detail = applyPipe(EMAIL_VERIFIED_PIPE, record);
+      const detail = pipeDetail(record);
       if (detail === undefined) return;
       options.onEvent({
         version: '0',
@@ -78,7 +69,7 @@ export async function startVerifiedEventsReader(options: VerifiedEventsReaderOpt
         time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
         region,
         resources: [],
-        detail: detail as EmailVerifiedDetail,
+        detail,
       });
     },
   });

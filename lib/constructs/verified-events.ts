@@ -30,7 +30,7 @@ export interface VerifiedEventsProps {
  * How long the dead-letter queue keeps a message: SQS's maximum, so a failure found after a long
  * weekend is still there to replay.
  */
-export const DEAD_LETTER_RETENTION = Duration.days(14);
+const DEAD_LETTER_RETENTION = Duration.days(14);
 
 /**
  * Record-level retry limits. Failures of the pipe service itself are retried without limit;

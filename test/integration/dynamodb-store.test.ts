@@ -272,6 +272,32 @@ describe('reserveGuess and markVerified', () => {
   });
 });
 
+describe('what the EmailVerified event is built from', () => {
+  test('the verifying write keeps when (ISO 8601), how and through which API; the submitter stays', async () => {
+    const now = Date.now();
+    const submitted = freshAddress('store-event');
+    receiptOf(await store.createPending(command(submitted, now, issue(submitted, now).otp, POLICY, { submittedBy: 'tenant-key' })));
+    expect((await rawItem(submitted))!.submittedBy).toEqual({ S: 'tenant-key' });
+    expect(await store.markVerified(submitted, now + 1, now + 86_400_000, { via: { method: 'link', api: 'rpc' } })).toBe(true);
+    const item = (await rawItem(submitted))!;
+    expect(item.verifiedAtIso).toEqual({ S: new Date(now + 1).toISOString() });
+    expect(item.verifiedWith).toEqual({ S: 'link' });
+    expect(item.verifiedVia).toEqual({ S: 'rpc' });
+    expect(item.submittedBy).toEqual({ S: 'tenant-key' });
+    expect(await store.find(submitted)).toMatchObject({ verifiedAt: now + 1, verifiedVia: { method: 'link', api: 'rpc' }, submittedBy: 'tenant-key' });
+
+    // Started without an access key (the IAM side): the submitter is present, and empty.
+    const started = freshAddress('store-event');
+    receiptOf(await store.createPending(command(started, now, issue(started, now).otp)));
+    expect((await rawItem(started))!.submittedBy).toBeUndefined();
+    expect(await store.markVerified(started, now + 2, now + 86_400_000, { via: CODE_IAM })).toBe(true);
+    expect((await rawItem(started))!.submittedBy).toEqual({ S: '' });
+    const record = (await store.find(started))!;
+    expect(record.verifiedVia).toEqual(CODE_IAM);
+    expect(record.submittedBy).toBeUndefined();
+  });
+});
+
 describe('replaceSendLog', () => {
   test('when RESEND_MAX_PER_WINDOW changes, the log is refitted and the resend then recorded', async () => {
     const three = { ...POLICY, maxPerWindow: 3 };
