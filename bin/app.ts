@@ -27,6 +27,9 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
   sesIdentityArn: context('sesIdentityArn'),
   publicBaseUrl: context('publicBaseUrl'),
   webAclArn: context('webAclArn'),
+  // Where the EmailVerified events go and what they say they come from.
+  eventBus: context('eventBus'),
+  eventSource: context('eventSource'),
   // `npx cdk synth -c samLocal=true`: a template for sam local runs with custom local keys.
   declareLocalKeyVariables: context('samLocal') === 'true' || app.node.tryGetContext('samLocal') === true,
 });
