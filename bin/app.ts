@@ -33,6 +33,9 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
     iam: reservedConcurrency(context('iamReservedConcurrency')),
     rpc: reservedConcurrency(context('rpcReservedConcurrency')),
   },
+  // Where the EmailVerified events go and what they say they come from.
+  eventBus: context('eventBus'),
+  eventSource: context('eventSource'),
   // `npx cdk synth -c samLocal=true`: a template for sam local runs with custom local keys.
   declareLocalKeyVariables: context('samLocal') === 'true' || app.node.tryGetContext('samLocal') === true,
 });

@@ -1,18 +1,20 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type ApiName } from '../lambdas/routes.js';
-import { settingNames } from '../src/settings.js';
+import { SETTINGS, settingNames } from '../src/settings.js';
 import { KeySecret } from './constructs/key-secret.js';
 import { MailConfigurationSet } from './constructs/mail-configuration-set.js';
 import { Operations } from './constructs/operations.js';
 import { API_STAGE, ServiceApi } from './constructs/service-api.js';
 import { DEFAULT_RESERVED_CONCURRENCY, ServiceFunction } from './constructs/service-function.js';
 import { VerificationTable } from './constructs/verification-table.js';
+import { VerifiedEvents } from './constructs/verified-events.js';
 import { settingsEnvironment, type SettingOverrides } from './function-environment.js';
 
 export { API_STAGE } from './constructs/service-api.js';
@@ -34,6 +36,13 @@ export interface EmailVerificationStackProps extends StackProps {
   readonly webAclArn?: string;
   /** Stage-wide API Gateway throttling (steady requests per second and burst). */
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * The event bus the EmailVerified events go to, by name or ARN (context `eventBus`). Default:
+   * the account's default bus.
+   */
+  readonly eventBus?: string;
+  /** The EmailVerified events' `source` (context `eventSource`). Default: `email-verification-service`. */
+  readonly eventSource?: string;
   /**
    * For `sam local` only (context `samLocal=true`): also declare the local-only key variables
    * (JWT_SIGNING_KEY, ...) with empty values, because `sam local --env-vars` can only override
@@ -66,9 +75,10 @@ export function senderAddress(mailFrom: string): string {
   return address;
 }
 
-/** API Gateway, the two functions, the shared table, their keys, the mail configuration and operations. */
+/** API Gateway, the two functions, the shared table, their keys, the EmailVerified events, the mail configuration and operations. */
 export class EmailVerificationStack extends Stack {
   readonly table: Table;
+  readonly verifiedEvents: VerifiedEvents;
   readonly api: RestApi;
   readonly resendCodeFunction: NodejsFunction;
   readonly rpcFunction: NodejsFunction;
@@ -132,11 +142,18 @@ export class EmailVerificationStack extends Stack {
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
     }).api;
 
+    this.verifiedEvents = new VerifiedEvents(this, 'VerifiedEvents', {
+      table: this.table,
+      eventBus: this.eventBus(props.eventBus),
+      source: props.eventSource ?? SETTINGS.EVENT_SOURCE.default,
+    });
+
     this.operations = new Operations(this, 'Operations', {
       functions: { iam: this.resendCodeFunction, rpc: this.rpcFunction },
       stage: this.api.deploymentStage,
       table: this.table,
       mail: this.mailConfigurationSet,
+      otherAlarms: [this.verifiedEvents.deadLetterAlarm],
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
     this.alarmTopic = this.operations.alarmTopic;
@@ -152,6 +169,24 @@ export class EmailVerificationStack extends Stack {
       value: keys.rpcAccessKeys.secretArn,
       description: 'JSON map AccessKeyId -> AccessKeySecret; the generated key is "rpc-default"',
     });
+    new CfnOutput(this, 'EmailVerifiedEventBusArn', {
+      value: this.verifiedEvents.eventBusArn,
+      description: 'The bus the EmailVerified events are put on',
+    });
+    new CfnOutput(this, 'EmailVerifiedEventSource', {
+      value: this.verifiedEvents.source,
+      description: 'The source of the EmailVerified events (detail-type EmailVerified)',
+    });
+    new CfnOutput(this, 'EmailVerifiedDeadLetterQueueUrl', {
+      value: this.verifiedEvents.deadLetterQueue.queueUrl,
+      description: 'EmailVerified deliveries that failed: each message names a failed batch of the table stream',
+    });
+  }
+
+  /** The bus of `nameOrArn`, or this account's default bus. */
+  private eventBus(nameOrArn: string | undefined): IEventBus {
+    if (nameOrArn?.startsWith('arn:')) return EventBus.fromEventBusArn(this, 'EventBus', nameOrArn);
+    return EventBus.fromEventBusName(this, 'EventBus', nameOrArn ?? 'default');
   }
 
   /** The three keys, generated at deploy time (see KeySecret). */

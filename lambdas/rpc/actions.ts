@@ -60,7 +60,7 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     if (!token) throw missingParameter('Token');
     const claims = await deps.linkTokens.read(token, deps.clock());
     context.observation.logFields.email = maskEmail(claims.address);
-    await verifyByLink(deps.verify, claims, clientIpParam(context.params));
+    await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: clientIpParam(context.params) });
     context.observation.metrics.count('Verifications', { method: 'link' });
     return { body: { RequestId: context.requestId } };
   },
@@ -103,6 +103,7 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
       action,
       lang,
       ...(clientIp ? { clientIp } : {}),
+      submittedBy: context.accessKeyId,
       limits: requestLimits(
         { maxPerAccountPerDay: deps.config.rpc.maxVerificationsPerDay, maxPerClientIpPerHour: deps.config.rpc.maxPerClientIpPerHour },
         { accountId: context.accessKeyId, ...(clientIp ? { clientIp } : {}) },

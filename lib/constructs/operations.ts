@@ -21,6 +21,8 @@ export interface OperationsProps {
   readonly mail: MailConfigurationSet;
   /** An address to subscribe to the alarm topic (it must confirm the subscription). */
   readonly alarmEmail?: string;
+  /** Alarms of other constructs: they notify the topic too and show on the dashboard. */
+  readonly otherAlarms?: readonly Alarm[];
 }
 
 /** One alarm as an operator reads it: what it watches, when it fires and why there, what to do. */
@@ -53,7 +55,11 @@ export class Operations extends Construct {
     const alarms: Record<string, Alarm> = {};
     for (const declaration of alarmDeclarations(props)) alarms[declaration.id] = this.addAlarm(declaration);
     this.alarms = alarms;
-    this.dashboard = new ServiceDashboard(this, 'Dashboard', { ...props, alarms: Object.values(alarms) });
+    for (const alarm of props.otherAlarms ?? []) this.notify(alarm);
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+      ...props,
+      alarms: [...Object.values(alarms), ...(props.otherAlarms ?? [])],
+    });
   }
 
   /**
@@ -71,10 +77,15 @@ export class Operations extends Construct {
       datapointsToAlarm: declaration.datapointsToAlarm ?? declaration.evaluationPeriods ?? 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    this.notify(alarm);
+    return alarm;
+  }
+
+  /** Makes `alarm` notify the topic when it fires and when it recovers. */
+  notify(alarm: Alarm): void {
     const action = new SnsAction(this.alarmTopic);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
-    return alarm;
   }
 
   private createTopic(alarmEmail: string | undefined): Topic {

@@ -217,8 +217,19 @@ describe('alarms', () => {
     return found[0]![1].Properties as Json;
   };
 
-  test('exactly the declared alarms', () => {
-    expect(alarms().map(([, alarm]) => alarm.Properties.AlarmName).sort()).toEqual(Object.keys(EXPECTED_ALARMS).map((name) => `Ops-${name}`).sort());
+  /** The EmailVerified events' own alarm (lib/constructs/verified-events.ts, tested there). */
+  const isDeadLetterAlarm = (id: string) => id.startsWith('VerifiedEventsDeadLetterAlarm');
+
+  test('exactly the declared alarms, and the EmailVerified dead-letter alarm', () => {
+    expect(alarms().filter(([id]) => !isDeadLetterAlarm(id)).map(([, alarm]) => alarm.Properties.AlarmName).sort()).toEqual(
+      Object.keys(EXPECTED_ALARMS).map((name) => `Ops-${name}`).sort(),
+    );
+    expect(alarms().filter(([id]) => isDeadLetterAlarm(id))).toHaveLength(1);
+  });
+
+  test('the EmailVerified dead-letter alarm notifies the same topic, firing and recovering', () => {
+    const [[, alarm]] = alarms().filter(([id]) => isDeadLetterAlarm(id)) as [[string, Json]];
+    expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[topicRef()], [topicRef()]]);
   });
 
   test.each(Object.entries(EXPECTED_ALARMS))('%s: metric, threshold, evaluation, topic, description', (name, expected) => {
@@ -297,7 +308,8 @@ describe('dashboard', () => {
   test('alarms at the top, then traffic, refusals, failures, latency, SES reputation, DynamoDB', () => {
     const widgets = body().widgets as Json[];
     const alarmWidget = widgets.find((widget) => widget.type === 'alarm')!;
-    expect(alarmWidget.properties.alarms).toHaveLength(Object.keys(EXPECTED_ALARMS).length);
+    // Every alarm of the stack, the EmailVerified dead-letter alarm included.
+    expect(alarmWidget.properties.alarms).toHaveLength(Object.keys(EXPECTED_ALARMS).length + 1);
     expect(alarmWidget.y).toBeLessThan(Math.min(...widgets.filter((widget) => widget.type === 'metric').map((widget) => widget.y as number)));
     const headings = widgets
       .filter((widget) => widget.type === 'text')
@@ -340,6 +352,7 @@ test('README: "Operating it" names every alarm and says where the dashboard is a
   const section = /^## Operating it$([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
   expect(section).toBeDefined();
   for (const name of Object.keys(EXPECTED_ALARMS)) expect(section).toContain(`\`${name}\``);
+  expect(section).toContain('DeadLetterAlarm');
   expect(section).toContain('alarmEmail');
   expect(section).toContain('-operations');
 });
