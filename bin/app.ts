@@ -27,12 +27,24 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
   sesIdentityArn: context('sesIdentityArn'),
   publicBaseUrl: context('publicBaseUrl'),
   webAclArn: context('webAclArn'),
+  alarmEmail: context('alarmEmail'),
+  // `-c iamReservedConcurrency=50`, `-c rpcReservedConcurrency=none` (unreserved).
+  reservedConcurrency: {
+    iam: reservedConcurrency(context('iamReservedConcurrency')),
+    rpc: reservedConcurrency(context('rpcReservedConcurrency')),
+  },
   // Where the EmailVerified events go and what they say they come from.
   eventBus: context('eventBus'),
   eventSource: context('eventSource'),
   // `npx cdk synth -c samLocal=true`: a template for sam local runs with custom local keys.
   declareLocalKeyVariables: context('samLocal') === 'true' || app.node.tryGetContext('samLocal') === true,
 });
+
+/** A context value as reserved concurrency: a number, `none` (unreserved), or unset (the default). */
+function reservedConcurrency(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  return value === 'none' ? null : Number(value);
+}
 
 // cdk-nag (v3 is a policy-validation plugin, not an aspect): every AwsSolutions finding
 // interrupts synthesis unless the construct acknowledges it with a reason

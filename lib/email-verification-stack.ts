@@ -4,12 +4,15 @@ import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type ApiName } from '../lambdas/routes.js';
 import { SETTINGS, settingNames } from '../src/settings.js';
 import { KeySecret } from './constructs/key-secret.js';
+import { MailConfigurationSet } from './constructs/mail-configuration-set.js';
+import { Operations } from './constructs/operations.js';
 import { API_STAGE, ServiceApi } from './constructs/service-api.js';
-import { ServiceFunction } from './constructs/service-function.js';
+import { DEFAULT_RESERVED_CONCURRENCY, ServiceFunction } from './constructs/service-function.js';
 import { VerificationTable } from './constructs/verification-table.js';
 import { VerifiedEvents } from './constructs/verified-events.js';
 import { settingsEnvironment, type SettingOverrides } from './function-environment.js';
@@ -46,6 +49,13 @@ export interface EmailVerificationStackProps extends StackProps {
    * variables the template declares. Never set for a deployment. Default false.
    */
   readonly declareLocalKeyVariables?: boolean;
+  /** An address subscribed to the alarm topic (it must confirm the subscription mail). */
+  readonly alarmEmail?: string;
+  /**
+   * Reserved concurrency per function; `null` leaves one unreserved. Default
+   * DEFAULT_RESERVED_CONCURRENCY (lib/constructs/service-function.ts), where the reason is.
+   */
+  readonly reservedConcurrency?: Partial<Record<ApiName, number | null>>;
 }
 
 /** Key material the handlers take from the environment when no *_SECRET_ARN is set (locally). */
@@ -65,13 +75,17 @@ export function senderAddress(mailFrom: string): string {
   return address;
 }
 
-/** API Gateway, the two functions, the shared table and their keys, and the EmailVerified events. */
+/** API Gateway, the two functions, the shared table, their keys, the EmailVerified events, the mail configuration and operations. */
 export class EmailVerificationStack extends Stack {
   readonly table: Table;
   readonly verifiedEvents: VerifiedEvents;
   readonly api: RestApi;
   readonly resendCodeFunction: NodejsFunction;
   readonly rpcFunction: NodejsFunction;
+  readonly mailConfigurationSet: MailConfigurationSet;
+  /** The SNS topic every alarm of the stack notifies; add further alarms' actions to it. */
+  readonly alarmTopic: Topic;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: EmailVerificationStackProps) {
     super(scope, id, props);
@@ -79,6 +93,7 @@ export class EmailVerificationStack extends Stack {
 
     this.table = new VerificationTable(this, 'VerificationTable').table;
     const keys = this.keySecrets();
+    this.mailConfigurationSet = new MailConfigurationSet(this, 'MailConfigurationSet');
 
     const statements = [
       new PolicyStatement({
@@ -89,7 +104,8 @@ export class EmailVerificationStack extends Stack {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ['ses:SendEmail'],
-        resources: this.sesIdentities(fromAddress, props.sesIdentityArn),
+        // SES authorizes a send against the sender identity and the configuration set it names.
+        resources: [...this.sesIdentities(fromAddress, props.sesIdentityArn), this.mailConfigurationSet.arn],
         conditions: { StringEquals: { 'ses:FromAddress': fromAddress } },
       }),
     ];
@@ -97,6 +113,7 @@ export class EmailVerificationStack extends Stack {
       ...settingsEnvironment(api, props.settings ?? {}),
       TABLE_NAME: this.table.tableName,
       MAIL_FROM: props.mailFrom,
+      SES_CONFIGURATION_SET: this.mailConfigurationSet.name,
       PUBLIC_BASE_URL: props.publicBaseUrl ?? '',
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
@@ -109,12 +126,14 @@ export class EmailVerificationStack extends Stack {
       environment: environment('iam'),
       secrets: [keys.tokenSigning, keys.otpHash],
       statements,
+      ...reservedConcurrencyOf('iam', props.reservedConcurrency),
     }).fn;
     this.rpcFunction = new ServiceFunction(this, FUNCTIONS.rpc.logicalId, {
       declaration: FUNCTIONS.rpc,
       environment: environment('rpc'),
       secrets: [keys.tokenSigning, keys.otpHash, keys.rpcAccessKeys],
       statements,
+      ...reservedConcurrencyOf('rpc', props.reservedConcurrency),
     }).fn;
 
     this.api = new ServiceApi(this, 'EmailVerificationApi', {
@@ -129,8 +148,21 @@ export class EmailVerificationStack extends Stack {
       source: props.eventSource ?? SETTINGS.EVENT_SOURCE.default,
     });
 
+    this.operations = new Operations(this, 'Operations', {
+      functions: { iam: this.resendCodeFunction, rpc: this.rpcFunction },
+      stage: this.api.deploymentStage,
+      table: this.table,
+      mail: this.mailConfigurationSet,
+      otherAlarms: [this.verifiedEvents.deadLetterAlarm],
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    this.alarmTopic = this.operations.alarmTopic;
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL of the API (stage ${API_STAGE})` });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Every alarm notifies this topic' });
+    new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboard.dashboardName });
+    new CfnOutput(this, 'SesConfigurationSetName', { value: this.mailConfigurationSet.name });
     new CfnOutput(this, 'TokenSigningSecretArn', { value: keys.tokenSigning.secretArn });
     new CfnOutput(this, 'OtpHashSecretArn', { value: keys.otpHash.secretArn });
     new CfnOutput(this, 'RpcAccessKeysSecretArn', {
@@ -203,4 +235,13 @@ export class EmailVerificationStack extends Stack {
       this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
     );
   }
+}
+
+function reservedConcurrencyOf(api: ApiName, chosen: EmailVerificationStackProps['reservedConcurrency']) {
+  const value = chosen?.[api] === undefined ? DEFAULT_RESERVED_CONCURRENCY[api] : chosen[api];
+  if (value === null) return {};
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`reserved concurrency of the ${api} function must be a positive integer or none, got ${value}`);
+  }
+  return { reservedConcurrency: value };
 }

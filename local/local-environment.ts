@@ -18,6 +18,8 @@ export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
   AWS_REGION: FALLBACK_REGION,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
+  // Lambda sets it in every function; Powertools reads it to report a cold start.
+  AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
 };
 
 export interface LocalPorts {
@@ -106,8 +108,9 @@ export function testEnvironment(endpoints: LocalEndpoints): { set: Record<string
     if (value === undefined) unset.push(name);
     else set[name] = String(value);
   }
-  // One info line per request is right for a server, noise in test output; failures still log.
-  Object.assign(set, localEnvironment(endpoints, {}), LOCAL_DEFAULTS, { LOG_LEVEL: 'warn' });
+  // A line per request and an EMF line per outcome are right for a server, noise in test output:
+  // failures still log, and the tests that read logs or metrics turn them on.
+  Object.assign(set, localEnvironment(endpoints, {}), LOCAL_DEFAULTS, { LOG_LEVEL: 'error', POWERTOOLS_METRICS_DISABLED: 'true' });
   return { set, unset: unset.filter((name) => !(name in set)) };
 }
 

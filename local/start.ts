@@ -21,6 +21,7 @@ import {
   readTableName,
   restoreEnvironment,
 } from './local-environment.js';
+import { summarizeMetricsOn } from './metrics-summary.js';
 import { assertPortFree, findFreePort } from './ports.js';
 import { startLocalServices } from './services.js';
 import type { TableStreamReader } from './table-stream.js';
@@ -163,6 +164,8 @@ function banner(stack: LocalStack): string {
     `  curl -i -X POST ${url(ROUTES.verifyCode.path)} -H "Authorization: Bearer $TOKEN" \\`,
     `       -H 'Content-Type: application/json' -d '{"code":"123456"}'`,
     '',
+    'Each request logs a JSON line (LOG_LEVEL) and its metrics as "metrics ..." lines (EMF in AWS).',
+    '',
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
@@ -190,6 +193,8 @@ async function main(): Promise<void> {
     shutdown(1);
   });
 
+  // The handlers print their metrics as EMF lines, as in Lambda: shown here one short line each.
+  summarizeMetricsOn(process.stdout, (summary) => process.stderr.write(`${new Date().toISOString()} ${summary}\n`));
   const ports = readLocalPorts();
   try {
     stack = await startLocalStack({

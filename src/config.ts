@@ -1,5 +1,5 @@
 import type { QuotaPolicy } from './domain/quota.js';
-import type { LogLevel } from './observability/request-log.js';
+import type { LogLevel } from './observability/logger.js';
 import { FALLBACK_REGION, readSetting, type Env } from './settings.js';
 
 export { ConfigError } from './settings.js';
@@ -12,6 +12,8 @@ export interface ServiceConfig {
   /** Local endpoints; unset in AWS. */
   readonly dynamodbEndpoint?: string;
   readonly sesEndpoint?: string;
+  /** SES configuration set of every send; unset locally. */
+  readonly sesConfigurationSet?: string;
   readonly quota: QuotaPolicy;
   readonly otpTtlSeconds: number;
   readonly maxGuesses: number;
@@ -43,6 +45,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     region: env.AWS_REGION || FALLBACK_REGION,
     dynamodbEndpoint: read('DYNAMODB_ENDPOINT'),
     sesEndpoint: read('SES_ENDPOINT'),
+    sesConfigurationSet: read('SES_CONFIGURATION_SET'),
     quota: {
       cooldownSeconds: read('RESEND_COOLDOWN_SECONDS'),
       maxPerWindow: read('RESEND_MAX_PER_WINDOW'),

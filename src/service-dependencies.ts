@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDbLimitCounters } from './adapters/dynamodb-limit-counters.js';
@@ -11,6 +12,7 @@ import type { LimitCounters, Mailer, NonceRegistry, VerificationStore } from './
 import type { SendDependencies } from './domain/send-verification-code.js';
 import type { VerifyDependencies } from './domain/verify-address.js';
 import { VerificationTokens } from './domain/verification-token.js';
+import { createServiceLogger } from './observability/logger.js';
 
 /** Everything a handler needs, built once per cold start. */
 export interface ServiceDependencies {
@@ -26,6 +28,8 @@ export interface ServiceDependencies {
   readonly sessionTokens: VerificationTokens;
   readonly linkTokens: VerificationTokens;
   readonly clock: () => number;
+  /** The service's logger at LOG_LEVEL; each handler derives its own (with its `api`) from it. */
+  readonly logger: Logger;
 }
 
 /** Replaceable parts, so tests can inject real faults into real clients. */
@@ -35,6 +39,7 @@ export interface DependencyOverrides {
   readonly random?: RandomInteger;
   readonly clock?: () => number;
   readonly tokenKeyring?: ServiceSecrets['tokenKeyring'];
+  readonly logger?: Logger;
 }
 
 export function createServiceDependencies(
@@ -49,7 +54,8 @@ export function createServiceDependencies(
   const ses =
     overrides.ses ?? new SESClient({ region: config.region, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   const store = new DynamoDbVerificationStore(dynamodb, config.tableName);
-  const mailer = new SesMailer(ses, config.mailFrom);
+  const mailer = new SesMailer(ses, config.mailFrom, config.sesConfigurationSet);
+  const logger = overrides.logger ?? createServiceLogger(config.logLevel);
   const otps = new OtpIssuer(secrets.otpHashKey, config.otpTtlSeconds, overrides.random);
   const keyring = overrides.tokenKeyring ?? secrets.tokenKeyring;
   const tokenSettings = { issuer: config.tokenIssuer, audience: config.tokenAudience };
@@ -62,6 +68,7 @@ export function createServiceDependencies(
     counters: new DynamoDbLimitCounters(dynamodb, config.tableName),
     nonces: new DynamoDbNonceRegistry(dynamodb, config.tableName),
     clock,
+    logger,
     send: {
       store,
       mailer,
@@ -74,7 +81,7 @@ export function createServiceDependencies(
         pendingRetentionSeconds: Math.max(config.tokenTtlSeconds, config.quota.windowSeconds, config.otpTtlSeconds),
       },
       onRevertFailure: (error) =>
-        console.error(JSON.stringify({ level: 'error', msg: 'revert after failed send failed', error: String(error) })),
+        logger.error('revert after a failed send failed: the quota stays charged', error instanceof Error ? error : String(error)),
     },
     verify: {
       store,

@@ -118,6 +118,12 @@ export const SETTINGS = {
     scope: 'service',
     meaning: 'SES sender, optionally `Name <address>`',
   },
+  SES_CONFIGURATION_SET: {
+    type: 'text',
+    scope: 'service',
+    meaning: 'SES configuration set of every mail (bounce and complaint suppression, events to CloudWatch)',
+    documentedDefault: "unset locally; the stack's own when deployed",
+  },
   TABLE_NAME: { type: 'text', default: 'email-verification', scope: 'service', meaning: 'DynamoDB table' },
   PUBLIC_BASE_URL: {
     type: 'text',
@@ -138,7 +144,8 @@ export const SETTINGS = {
     choices: ['debug', 'info', 'warn', 'error', 'silent'],
     default: 'info',
     scope: 'service',
-    meaning: 'request log lines below this level are not written; `error` keeps only failures',
+    meaning:
+      'log threshold: `debug` adds per-address detail, `info` a line per request, `warn` refusals and failures, `error` failures only, `silent` nothing (metrics still go out)',
   },
   DYNAMODB_ENDPOINT: {
     type: 'text',

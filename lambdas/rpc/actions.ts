@@ -14,7 +14,8 @@ import { sendBatch, type BatchRequest } from '../../src/domain/send-batch.js';
 import { verifyByLink } from '../../src/domain/verify-address.js';
 import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
-import type { LogFields } from '../../src/observability/request-log.js';
+import { countSendOutcome } from '../../src/observability/outcome-metrics.js';
+import type { RequestObservation } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { sortSendResults } from './send-results.js';
 import { verificationLink } from './verification-link.js';
@@ -25,7 +26,8 @@ export interface ActionContext {
   readonly requestId: string;
   /** Base URL of this API, for the link in the mail. */
   readonly publicBaseUrl: string;
-  readonly logFields: LogFields;
+  /** Log fields, metrics and debug detail of the request. */
+  readonly observation: RequestObservation;
 }
 
 export interface ActionResult {
@@ -57,14 +59,15 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     const token = context.params.Token;
     if (!token) throw missingParameter('Token');
     const claims = await deps.linkTokens.read(token, deps.clock());
-    context.logFields.email = maskEmail(claims.address);
+    context.observation.logFields.email = maskEmail(claims.address);
     await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: clientIpParam(context.params) });
+    context.observation.metrics.count('Verifications', { method: 'link' });
     return { body: { RequestId: context.requestId } };
   },
 
   QueryEmailVerification: async (deps, context) => {
     const address = singleAddressParam(context.params);
-    context.logFields.email = maskEmail(address.address);
+    context.observation.logFields.email = maskEmail(address.address);
     const record = await deps.store.find(address.key);
     if (!isLive(record, deps.clock())) throw new VerificationNotFoundError();
     return {
@@ -91,7 +94,8 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
   const entries = parseEmailList(rawEmails, deps.config.rpc.maxEmails);
   // Only commas and blanks: no address was given at all.
   if (entries.length === 0) throw missingEmail();
-  context.logFields.emails = entries.length;
+  const { logFields, metrics } = context.observation;
+  logFields.emails = entries.length;
   const outcomes = await sendBatch(
     { ...deps.send, counters: deps.counters },
     {
@@ -110,9 +114,13 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
         verificationLink(context.publicBaseUrl, await deps.linkTokens.issue(address, now), lang),
     },
   );
+  for (const outcome of outcomes) countSendOutcome(metrics, outcome.error);
   const sorted = sortSendResults(outcomes, lang);
-  context.logFields.sent = sorted.SuccessList.length;
-  context.logFields.failCodes = [...new Set(sorted.FailList.map((entry) => entry.Code))];
+  logFields.sent = sorted.SuccessList.length;
+  logFields.failCodes = [...new Set(sorted.FailList.map((entry) => entry.Code))];
+  context.observation.debug('batch outcomes', {
+    outcomes: Object.values(sorted).flatMap((list) => list.map((entry) => `${maskEmail(entry.Email)} ${entry.Code}`)),
+  });
   return sorted;
 }
 

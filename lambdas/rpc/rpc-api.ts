@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { requestLog, type LoggedContext } from '../../src/observability/request-log.js';
+import { createServiceMetrics } from '../../src/observability/metrics.js';
+import { observeRequests, type LoggedContext } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { routeRequests } from '../http/router.js';
 import { createRpcEndpoint } from './rpc-endpoint.js';
@@ -16,7 +17,8 @@ export function createRpcHandler(deps: ServiceDependencies) {
     { rpcGet: endpoint, rpcPost: endpoint, showVerificationPage: page.show, confirmVerificationPage: page.confirm },
     async () => verificationPage('invalid', 'en'),
   );
+  const observers = { logger: deps.logger.createChild({ persistentKeys: { api: 'rpc' } }), metrics: createServiceMetrics('rpc') };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
-    .use(requestLog('rpc', deps.config.logLevel))
+    .use(observeRequests(observers))
     .handler(routes);
 }

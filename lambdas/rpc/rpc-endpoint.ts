@@ -13,11 +13,12 @@ import {
   type AuthenticatedCaller,
   type RpcRequest,
 } from '../../src/aliyun-rpc/index.js';
-import { logFieldsOf, type LogFields } from '../../src/observability/request-log.js';
+import { observationOf, type LogFields } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { headerValue } from '../http/headers.js';
 import type { ProxyRoute } from '../http/router.js';
 import { ACTIONS } from './actions.js';
+import { countRpcRejection } from './rpc-metrics.js';
 import { requestErrorOf } from './rpc-error-mapping.js';
 
 export const API_VERSION = '2018-01-29';
@@ -31,7 +32,8 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
     const requestId = event.requestContext.requestId;
     const hostId = event.requestContext.domainName ?? headerValue(event, 'host') ?? '';
     const format = answerFormatOf(event);
-    const logFields = logFieldsOf(context);
+    const observation = observationOf(context);
+    const { logFields } = observation;
     try {
       const request = parseRpcRequest(event);
       // Refuses a Format that is neither JSON nor XML.
@@ -46,7 +48,7 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
         accessKeyId: caller.accessKeyId,
         requestId,
         publicBaseUrl: deps.config.publicBaseUrl ?? `https://${hostId}/${event.requestContext.stage}`,
-        logFields,
+        observation,
       });
       return renderRpcBody(`${actionName}Response`, result.body, format, {
         ...(result.listItemNames ? { listItemNames: result.listItemNames } : {}),
@@ -54,6 +56,7 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
     } catch (error) {
       const rpcError = isRpcRequestError(error) ? error : (requestErrorOf(error) ?? internalError(error));
       logFields.code = rpcError.code;
+      countRpcRejection(observation.metrics, rpcError.code);
       if (rpcError.code === 'InternalError') logFields.cause = error instanceof Error ? error.message : String(error);
       return renderRpcError(rpcError, { requestId, hostId, format });
     }

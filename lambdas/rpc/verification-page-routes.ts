@@ -4,7 +4,7 @@ import { parseLang, type Lang } from '../../src/domain/lang.js';
 import { verifyByLink } from '../../src/domain/verify-address.js';
 import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
-import { logFieldsOf } from '../../src/observability/request-log.js';
+import { logFieldsOf, metricsOf } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import type { ProxyRoute } from '../http/router.js';
 import { pageStateOf } from './rpc-error-mapping.js';
@@ -46,7 +46,7 @@ export function createVerificationPageRoutes(deps: ServiceDependencies): { show:
   return { show, confirm };
 }
 
-/** The state `work` ends in, or the one its error maps to; logged either way. */
+/** The state `work` ends in, or the one its error maps to; logged and counted either way. */
 async function pageState(context: Context, work: () => Promise<PageState>): Promise<PageState> {
   let state: PageState;
   try {
@@ -55,6 +55,10 @@ async function pageState(context: Context, work: () => Promise<PageState>): Prom
     state = pageStateOf(error);
   }
   logFieldsOf(context).page = state;
+  const metrics = metricsOf(context);
+  if (state === 'verified') metrics.count('Verifications', { method: 'link' });
+  else if (state === 'invalid') metrics.count('TokenRejections', { errorCode: 'InvalidToken' });
+  else if (state === 'expired') metrics.count('TokenRejections', { errorCode: 'InvalidToken.Expired' });
   return state;
 }
 

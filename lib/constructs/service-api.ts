@@ -55,6 +55,9 @@ export class ServiceApi extends Construct {
     super(scope, id);
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     this.api = new RestApi(this, 'Default', {
+      // The name of the first release (by default it would be the child's id, `Default`): the
+      // console, the ApiName dimension of the stage's metrics, the alarms and the dashboard show it.
+      restApiName: id,
       description: 'Email verification: IAM-style JWT routes and Aliyun-style RPC routes',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       // Execution logging needs the account-level API Gateway CloudWatch role; this creates it.
@@ -84,6 +87,8 @@ export class ServiceApi extends Construct {
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        // X-Ray from the stage on, joined to the functions' traces.
+        tracingEnabled: true,
       },
     });
     this.addRoutes(props.functions);

@@ -1,12 +1,24 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import type { FunctionDeclaration } from '../../lambdas/routes.js';
+import type { ApiName, FunctionDeclaration } from '../../lambdas/routes.js';
+
+/**
+ * Reserved concurrency by default: each function keeps its share when others in the account
+ * burst, and a burst of its own can neither drain the account's pool (1,000 by default) nor
+ * pile up far more SES calls than the sending rate allows. IAM: the stage allows 50 requests/s
+ * and a request takes a fraction of a second, so 20 at once carry the stage's full rate with
+ * room for slow moments. RPC: a batch keeps up to RPC_BATCH_CONCURRENCY (20) mails in flight, so
+ * 5 batches at once already put 100 SES calls in flight, past a new account's sending rate; raise
+ * it together with the SES quota. `none` (context) leaves a function unreserved, for accounts
+ * whose concurrency limit is too low to reserve any (Lambda keeps 100 unreserved).
+ */
+export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Record<ApiName, number>> = { iam: 20, rpc: 5 };
 
 export interface ServiceFunctionProps {
   readonly declaration: FunctionDeclaration;
@@ -15,12 +27,15 @@ export interface ServiceFunctionProps {
   readonly secrets: readonly ISecret[];
   /** Everything else it may do. */
   readonly statements: readonly PolicyStatement[];
+  /** Reserved concurrency; undefined leaves the function unreserved. */
+  readonly reservedConcurrency?: number;
 }
 
 /**
  * One of the two Lambda functions: bundled ESM on nodejs24.x arm64, with its own role and log
- * group. Least privilege: no AWSLambdaBasicExecutionRole (it allows logs:CreateLogGroup and
- * writing to any log group); the role may write only to its own, pre-created log group.
+ * group, active X-Ray tracing and its reserved concurrency. Least privilege: no
+ * AWSLambdaBasicExecutionRole (it allows logs:CreateLogGroup and writing to any log group); the
+ * role may write only to its own, pre-created log group.
  */
 export class ServiceFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -47,6 +62,10 @@ export class ServiceFunction extends Construct {
       timeout: Duration.seconds(declaration.timeoutSeconds),
       role,
       logGroup,
+      // Lambda's own segments (init, invocation), joined to the API stage's: where a slow request
+      // spent its time, with no tracing library in the bundle.
+      tracing: Tracing.ACTIVE,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       environment: { ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
@@ -68,6 +87,13 @@ export class ServiceFunction extends Construct {
     // Fixed logical id, so `sam local invoke <id>` and the docs can name the function.
     (this.fn.node.defaultChild as CfnFunction).overrideLogicalId(declaration.logicalId);
     for (const statement of props.statements) this.fn.addToRolePolicy(statement);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, ' +
+        'xray:PutTelemetryRecords): X-Ray supports no resource-level permissions for them, so AWS ' +
+        'documents Resource "*". Every other statement names its resources.',
+    });
     // GetSecretValue only: secret.grantRead would add DescribeSecret, which is not needed.
     this.fn.addToRolePolicy(
       new PolicyStatement({

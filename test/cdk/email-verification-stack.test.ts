@@ -149,6 +149,8 @@ describe('functions', () => {
       ...defaults('iam'),
       TABLE_NAME: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'VerificationTable') },
       MAIL_FROM,
+      // Every send goes out with the stack's configuration set.
+      SES_CONFIGURATION_SET: { Ref: logicalIdOf('AWS::SES::ConfigurationSet', 'MailConfigurationSet') },
       TOKEN_SIGNING_SECRET_ARN: secretRef('TokenSigningSecret'),
       OTP_HASH_SECRET_ARN: secretRef('OtpHashSecret'),
       EXPOSE_ERROR_TRACES: 'false',
@@ -201,10 +203,26 @@ describe('IAM: least privilege', () => {
     ],
   });
 
+  const configurationSetArn = () => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':ses:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':configuration-set/',
+        { Ref: logicalIdOf('AWS::SES::ConfigurationSet', 'MailConfigurationSet') },
+      ],
+    ],
+  });
+
   test.each([
     [RESEND_CODE_FUNCTION_ID, ['OtpHashSecret', 'TokenSigningSecret']],
     [RPC_FUNCTION_ID, ['OtpHashSecret', 'RpcAccessKeysSecret', 'TokenSigningSecret']],
-  ])('%s role: own log group, four item actions, SendEmail as the sender, its secrets', (id, secretIds) => {
+  ])('%s role: own log group, four item actions, SendEmail as the sender with the configuration set, its secrets, X-Ray', (id, secretIds) => {
     const roleId = resources[id]!.Properties.Role['Fn::GetAtt'][0] as string;
     expect(resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
     expect(resources[roleId]!.Properties.Policies).toBeUndefined();
@@ -214,7 +232,7 @@ describe('IAM: least privilege', () => {
 
     const statements = statementsOfRole(roleId);
     const logGroupId = resources[id]!.Properties.LoggingConfig.LogGroup.Ref as string;
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(5);
     expect(statements).toEqual(
       expect.arrayContaining(sortedDeep([
         {
@@ -226,9 +244,11 @@ describe('IAM: least privilege', () => {
         {
           Effect: 'Allow',
           Action: 'ses:SendEmail',
-          Resource: [sesIdentity('example.com'), sesIdentity(MAIL_FROM)],
+          Resource: [sesIdentity('example.com'), sesIdentity(MAIL_FROM), configurationSetArn()],
           Condition: { StringEquals: { 'ses:FromAddress': MAIL_FROM } },
         },
+        // Active tracing: X-Ray has no resource-level permissions for these two.
+        { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
         {
           Effect: 'Allow',
           Action: 'secretsmanager:GetSecretValue',
@@ -355,13 +375,16 @@ describe('API Gateway', () => {
     expect(format).not.toMatch(/\$input|body|authorization|querystring|\$context\.authorizer/i);
   });
 
-  test('outputs: API URL, table name, secret ARNs, where the EmailVerified events go', () => {
+  test('outputs: API URL, table name, secret ARNs, alarm topic, dashboard, configuration set, where the EmailVerified events go', () => {
     const outputs = template.toJSON().Outputs as Json;
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'AlarmTopicArn',
         'ApiUrl',
+        'DashboardName',
         'OtpHashSecretArn',
         'RpcAccessKeysSecretArn',
+        'SesConfigurationSetName',
         'TableName',
         'TokenSigningSecretArn',
         'EmailVerifiedEventBusArn',
@@ -425,7 +448,8 @@ describe('stack props', () => {
           {
             Effect: 'Allow',
             Action: 'ses:SendEmail',
-            Resource: identity,
+            // The given identity, and the stack's configuration set (checked in full above).
+            Resource: [identity, Match.objectLike({ 'Fn::Join': Match.anyValue() })],
             Condition: { StringEquals: { 'ses:FromAddress': 'hello@Mail.Example.org' } },
           },
         ]),

@@ -98,7 +98,9 @@ test('the dead-letter queue: SQS-managed encryption, TLS only, 14 days', () => {
 });
 
 test('the alarm: any message in the dead-letter queue', () => {
-  const [, alarm] = only('AWS::CloudWatch::Alarm');
+  const found = Object.values(resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm' && resource.Properties.Namespace === 'AWS/SQS');
+  expect(found).toHaveLength(1);
+  const alarm = found[0]!;
   expect(alarm.Properties).toMatchObject({
     Namespace: 'AWS/SQS',
     MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -110,8 +112,9 @@ test('the alarm: any message in the dead-letter queue', () => {
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     TreatMissingData: 'notBreaching',
   });
-  // No topic given: no action (the stack's alarm topic is wired where the stack has one).
-  expect(alarm.Properties.AlarmActions).toBeUndefined();
+  // The stack's operations wire it to the one alarm topic, as every alarm of the stack.
+  const topic = { Ref: Object.keys(resources).find((id) => resources[id]!.Type === 'AWS::SNS::Topic') };
+  expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[topic], [topic]]);
 });
 
 test("the pipe's role: assumable by Pipes for this account only; read this stream, put on this bus, send to this queue", () => {

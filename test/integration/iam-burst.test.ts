@@ -10,6 +10,7 @@ import { freshAddress } from '../support/fresh-address.js';
 import { startTestApi, type TestApi } from '../support/local-api.js';
 import { callIam } from '../support/openapi-iam.js';
 import { extractCode, mailsTo, waitForMailTo } from '../support/ses-inbox.js';
+import { captureServiceOutput, type ServiceOutput } from '../support/service-output.js';
 import { ROUTES } from '../../lambdas/routes.js';
 
 const RESEND = ROUTES.resendCode.path;
@@ -18,16 +19,16 @@ const MAX = 5;
 
 let api: TestApi;
 let deps: ServiceDependencies;
-const originalLog = console.log;
+let output: ServiceOutput;
 
 beforeAll(async () => {
   api = await startTestApi({ RESEND_COOLDOWN_SECONDS: '0', RESEND_MAX_PER_WINDOW: String(MAX), RESEND_WINDOW_SECONDS: '3600' });
   deps = createServiceDependencies(loadConfig(process.env), await loadServiceSecrets(process.env));
-  console.log = () => undefined; // one request log line per call: not wanted in the test output
+  output = captureServiceOutput(); // one request log line per call: not wanted in the test output
 });
 
 afterAll(async () => {
-  console.log = originalLog;
+  output.restore();
   await api?.stop();
 });
 

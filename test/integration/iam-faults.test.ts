@@ -22,6 +22,7 @@ import { createServiceDependencies, type DependencyOverrides, type ServiceDepend
 import { startEmailVerification } from '../../src/start-email-verification.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { expectIamResponse } from '../support/openapi-iam.js';
+import { captureServiceOutput, type ServiceOutput } from '../support/service-output.js';
 import { extractCode, mailsTo, waitForMailTo } from '../support/ses-inbox.js';
 
 type Item = Record<string, AttributeValue>;
@@ -38,21 +39,19 @@ let secrets: ServiceSecrets;
 let working: ServiceDependencies;
 const raw = dynamodbClient();
 const clients: { destroy(): void }[] = [raw];
-const originalLog = console.log;
-const originalError = console.error;
+// The failures' log lines: kept (and read where a test is about them) rather than printed.
+let output: ServiceOutput;
 
 beforeAll(async () => {
   config = loadConfig({ ...process.env, RESEND_COOLDOWN_SECONDS: '60', RESEND_MAX_PER_WINDOW: '5', RESEND_WINDOW_SECONDS: '3600' });
   expect(config.exposeErrorTraces).toBe(true); // the local default the global setup publishes
   secrets = await loadServiceSecrets(process.env);
   working = build();
-  console.log = () => undefined; // request log lines
-  console.error = () => undefined; // "revert after failed send failed", if any
+  output = captureServiceOutput();
 });
 
 afterAll(() => {
-  console.log = originalLog;
-  console.error = originalError;
+  output.restore();
   for (const client of clients) client.destroy();
 });
 
@@ -312,6 +311,20 @@ describe('IAM 5xx, each from a real fault', () => {
     // The code mailed before the fault verifies.
     const verified = await invoke(working, ROUTES.verifyCode.path, { token: await tokenFor(email), body: JSON.stringify({ code }) });
     expect([verified.result.statusCode, verified.body]).toEqual([200, { email, emailVerified: true }]);
+  });
+
+  test('email 0 and the revert fails too: the quota stays charged, and the service logger says so at ERROR', async () => {
+    const { email } = await started('fault-revert');
+    const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
+    const deps = build({ ses: brokenSes, dynamodb: failingDynamoDb(['PutItemCommand', 'DeleteItemCommand']) });
+    output.clear();
+    const response = await invoke(deps, ROUTES.resendCode.path, { token: await tokenFor(email) });
+    expectStageError(response, { group: 'email', code: 0, message: 'Failed to send email.' });
+    const errors = output.logs().filter((entry) => entry.level === 'ERROR');
+    expect(errors.map((entry) => entry.message).sort()).toEqual(['request', 'revert after a failed send failed: the quota stays charged']);
+    const revert = errors.find((entry) => entry.message !== 'request')!;
+    expect(revert).toMatchObject({ service: 'email-verification', error: { name: 'Error', message: 'injected PutItemCommand failure' } });
+    expect(output.lines.join('\n')).not.toContain(email);
   });
 
   test('email 0 on the first mail: no record is left behind, and the start can be retried', async () => {

@@ -12,6 +12,7 @@ import { createServiceDependencies, type ServiceDependencies } from '../../src/s
 import { startEmailVerification } from '../../src/start-email-verification.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { startTestApi, type TestApi } from '../support/local-api.js';
+import { captureServiceOutput, type ServiceOutput } from '../support/service-output.js';
 import { callIam } from '../support/openapi-iam.js';
 import { extractCode, mailsTo, waitForMailTo } from '../support/ses-inbox.js';
 import { controlToken, hostileTokens, type TokenContext } from '../unit/domain/hostile-tokens.js';
@@ -24,8 +25,7 @@ const COOLDOWN = 60;
 let api: TestApi;
 let deps: ServiceDependencies;
 let dynamodb: DynamoDBClient;
-const logLines: string[] = [];
-const originalLog = console.log;
+let output: ServiceOutput;
 
 beforeAll(async () => {
   api = await startTestApi({
@@ -35,8 +35,9 @@ beforeAll(async () => {
     OTP_TTL_SECONDS: '600',
     OTP_MAX_GUESSES: '5',
     TOKEN_TTL_SECONDS: '3600',
-    // Every request's line, so the test below can read them all.
+    // Every request's line and its metrics, so the test below can read them all.
     LOG_LEVEL: 'info',
+    POWERTOOLS_METRICS_DISABLED: 'false',
   });
   // The same configuration and secrets the handlers loaded.
   deps = createServiceDependencies(loadConfig(process.env), await loadServiceSecrets(process.env));
@@ -46,7 +47,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   // The handlers log one JSON line per request: kept (and checked below) rather than printed.
-  console.log = (...args: unknown[]) => logLines.push(args.map(String).join(' '));
+  output = captureServiceOutput();
 });
 
 
@@ -63,7 +64,7 @@ function tokenContext(email: string): TokenContext {
 }
 
 afterAll(async () => {
-  console.log = originalLog;
+  output?.restore();
   dynamodb?.destroy();
   await api?.stop();
 });
@@ -295,14 +296,16 @@ describe(`POST ${ROUTES.verifyCode.path}`, () => {
   });
 });
 
-test('request logs carry a request id and a masked address, never a token or a code', () => {
-  const entries = logLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+test('request logs carry a request id and a masked address, never a token or a code; nor do the metrics', () => {
+  const entries = output.logs();
   expect(entries.length).toBeGreaterThan(50);
+  expect(output.emf().length).toBeGreaterThan(50);
   for (const entry of entries) expect(entry.requestId).toEqual(expect.any(String));
   const withEmail = entries.filter((entry) => typeof entry.email === 'string');
   expect(withEmail.length).toBeGreaterThan(0);
   for (const entry of withEmail) expect(entry.email).toMatch(/^[^@]\*\*\*@example\.com$/);
-  const all = logLines.join('\n');
+  const all = output.lines.join('\n');
   expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no JWT
   expect(all).not.toMatch(/"code":"\d{6}"/);
+  expect(all).not.toMatch(/[A-Za-z0-9._%+-]@example\.com/); // only masked addresses
 });
