@@ -1,6 +1,7 @@
 import type { QuotaPolicy } from './domain/quota.js';
+import { parseSender, SenderError, type Sender } from './domain/sender.js';
 import type { LogLevel } from './observability/request-log.js';
-import { FALLBACK_REGION, readSetting, type Env } from './settings.js';
+import { ConfigError, FALLBACK_REGION, readSetting, type Env } from './settings.js';
 
 export { ConfigError } from './settings.js';
 
@@ -8,6 +9,8 @@ export { ConfigError } from './settings.js';
 export interface ServiceConfig {
   readonly tableName: string;
   readonly mailFrom: string;
+  /** `mailFrom` parsed: a malformed sender fails the cold start, not every send. */
+  readonly sender: Sender;
   readonly region: string;
   /** Local endpoints; unset in AWS. */
   readonly dynamodbEndpoint?: string;
@@ -40,6 +43,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   return {
     tableName: read('TABLE_NAME'),
     mailFrom: read('MAIL_FROM'),
+    sender: senderOf(read('MAIL_FROM')),
     region: env.AWS_REGION || FALLBACK_REGION,
     dynamodbEndpoint: read('DYNAMODB_ENDPOINT'),
     sesEndpoint: read('SES_ENDPOINT'),
@@ -64,4 +68,13 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       batchConcurrency: read('RPC_BATCH_CONCURRENCY'),
     },
   };
+}
+
+function senderOf(mailFrom: string): Sender {
+  try {
+    return parseSender(mailFrom);
+  } catch (error) {
+    if (error instanceof SenderError) throw new ConfigError(error.message);
+    throw error;
+  }
 }

@@ -49,7 +49,7 @@ export function createServiceDependencies(
   const ses =
     overrides.ses ?? new SESClient({ region: config.region, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   const store = new DynamoDbVerificationStore(dynamodb, config.tableName);
-  const mailer = new SesMailer(ses, config.mailFrom);
+  const mailer = new SesMailer(ses, config.sender);
   const otps = new OtpIssuer(secrets.otpHashKey, config.otpTtlSeconds, overrides.random);
   const keyring = overrides.tokenKeyring ?? secrets.tokenKeyring;
   const tokenSettings = { issuer: config.tokenIssuer, audience: config.tokenAudience };

@@ -1,16 +1,22 @@
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import type { Mailer, OutgoingMail } from '../domain/ports.js';
+import { senderMailbox, type Sender } from '../domain/sender.js';
 
 export class SesMailer implements Mailer {
+  /** `Source` as SES requires it: a non-ASCII display name as RFC 2047 encoded-words. */
+  private readonly source: string;
+
   constructor(
     private readonly client: SESClient,
-    private readonly from: string,
-  ) {}
+    sender: Sender,
+  ) {
+    this.source = senderMailbox(sender);
+  }
 
   async send(mail: OutgoingMail): Promise<void> {
     await this.client.send(
       new SendEmailCommand({
-        Source: this.from,
+        Source: this.source,
         Destination: { ToAddresses: [mail.to] },
         Message: {
           Subject: { Data: mail.subject, Charset: 'UTF-8' },
