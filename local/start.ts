@@ -8,6 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
+import { parseAllowedOrigins } from '../lambdas/http/cors.js';
 import { ROUTES } from '../lambdas/routes.js';
 import { SETTINGS, readSetting } from '../src/settings.js';
 import {
@@ -75,7 +76,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     previousEnv = applyEnvironment(environment);
 
-    const bridge = createApiBridge({ routes: options.routes ?? defaultRoutes(), log: options.log });
+    const bridge = createApiBridge({
+      routes: options.routes ?? defaultRoutes(),
+      log: options.log,
+      // The handlers read the same variable: both sides of CORS agree, as in the stack.
+      corsAllowedOrigins: parseAllowedOrigins(readSetting(process.env, 'CORS_ALLOWED_ORIGINS')),
+    });
     await bridge.listen(apiPort, LOCAL_HOST);
     const preload = options.preload ?? 'warn';
     if (preload !== 'off') {

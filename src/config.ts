@@ -27,6 +27,8 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   /** Base URL the mailed link points at; when unset, taken from the request. */
   readonly publicBaseUrl?: string;
+  /** CORS_ALLOWED_ORIGINS as written; lambdas/http/cors.ts parses it. */
+  readonly corsAllowedOrigins?: string;
   readonly rpc: {
     readonly maxEmails: number;
     readonly maxVerificationsPerDay: number;
@@ -61,11 +63,16 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     exposeErrorTraces: read('EXPOSE_ERROR_TRACES'),
     logLevel: read('LOG_LEVEL'),
     publicBaseUrl: read('PUBLIC_BASE_URL'),
+    corsAllowedOrigins: read('CORS_ALLOWED_ORIGINS'),
     rpc: {
       maxEmails: read('RPC_MAX_EMAILS'),
       maxVerificationsPerDay: read('RPC_MAX_VERIFICATIONS_PER_DAY'),
       maxPerClientIpPerHour: read('RPC_MAX_PER_CLIENT_IP_PER_HOUR'),
-      batchConcurrency: read('RPC_BATCH_CONCURRENCY'),
+      // The sandbox allows 1 mail per second. One send at a time keeps a batch near that (in the
+      // sandbox only verified recipients can be mailed, so its batches are small); a send SES
+      // still throttles is retried by the SDK, and failing that is the address's SendEmailFailed,
+      // with nothing charged, so the caller may send it again at once.
+      batchConcurrency: read('SES_SANDBOX') ? 1 : read('RPC_BATCH_CONCURRENCY'),
     },
   };
 }

@@ -7,6 +7,7 @@ import { verifyWithCode } from '../../src/domain/verify-address.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
 import { logFieldsOf, requestLog, type LoggedContext } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
+import { corsHeaders, parseAllowedOrigins } from '../http/cors.js';
 import { headerValue } from '../http/headers.js';
 import { jsonResponse } from '../http/json-response.js';
 import { routeRequests, type ProxyRoute } from '../http/router.js';
@@ -40,7 +41,9 @@ export function createIamHandler(deps: ServiceDependencies) {
     jsonResponse(404, { group: 'request', code: 0, message: 'No such route.' }),
   );
 
+  // First in, so its `after` and `onError` run last, on the final answer (errors included).
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
+    .use(corsHeaders(parseAllowedOrigins(deps.config.corsAllowedOrigins)))
     .use(requestLog('iam', deps.config.logLevel))
     .use({
       onError: (request) => {

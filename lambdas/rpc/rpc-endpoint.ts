@@ -19,6 +19,7 @@ import { headerValue } from '../http/headers.js';
 import type { ProxyRoute } from '../http/router.js';
 import { ACTIONS } from './actions.js';
 import { requestErrorOf } from './rpc-error-mapping.js';
+import { requestBaseUrl } from './verification-link.js';
 
 export const API_VERSION = '2018-01-29';
 
@@ -45,7 +46,7 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
         params: request.params,
         accessKeyId: caller.accessKeyId,
         requestId,
-        publicBaseUrl: deps.config.publicBaseUrl ?? `https://${hostId}/${event.requestContext.stage}`,
+        publicBaseUrl: deps.config.publicBaseUrl ?? requestBaseUrl(event),
         logFields,
       });
       return renderRpcBody(`${actionName}Response`, result.body, format, {
