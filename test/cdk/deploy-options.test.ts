@@ -241,7 +241,7 @@ describe('CORS (CORS_ALLOWED_ORIGINS)', () => {
     for (const method of preflights) {
       expect(method.AuthorizationType).toBe('NONE');
       expect(method.Integration.Type).toBe('MOCK');
-      const [response] = method.Integration.IntegrationResponses as Json[];
+      const response = (method.Integration.IntegrationResponses as Json[])[0]!;
       expect(response.StatusCode).toBe('204');
       expect(response.ResponseParameters).toMatchObject({
         'method.response.header.Access-Control-Allow-Origin': "'https://app.corp.dev'",
