@@ -134,6 +134,7 @@ function banner(stack: LocalStack): string {
     '',
     `  RPC AccessKeyId               ${readSetting(process.env, 'RPC_ACCESS_KEY_ID')}`,
     `  RPC AccessKeySecret           ${readSetting(process.env, 'RPC_ACCESS_KEY_SECRET')}`,
+    `  CORS origins (IAM routes)     ${readSetting(process.env, 'CORS_ALLOWED_ORIGINS') ?? 'none (set CORS_ALLOWED_ORIGINS)'}`,
     '',
     'Try it (in another terminal):',
     '  TOKEN=$(npm run --silent verification -- start you@example.com)',
