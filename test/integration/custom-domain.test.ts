@@ -72,3 +72,27 @@ test('execute-api domain: the link keeps the stage', async () => {
   const link = await mailedLink(submitEvent(address, { domainName, path: '/', requestPath: '/prod/' }), address);
   expect(`${link.origin}${link.pathname}`).toBe(`https://${domainName}/prod${ROUTES.showVerificationPage.path}`);
 });
+
+test('PUBLIC_BASE_URL ending in / (as the ApiUrl output does): the link has no double slash', async () => {
+  const withBase = await startRpcTestApi({ publicBaseUrl: 'https://verify.example.org/prod/' });
+  try {
+    const handler = createRpcHandler(withBase.deps) as unknown as Handler;
+    const address = freshAddress('public-base-url');
+    const params = signRpcParams({ Action: 'SubmitEmailVerification', Email: address, Format: 'JSON' }, { key: withBase.key, method: 'POST' });
+    const result = await handler(
+      buildProxyEvent({
+        method: 'POST',
+        path: '/',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: encodeRpcParams(params),
+      }),
+      lambdaContext('rpc', 10_000),
+    );
+    expect(result.statusCode).toBe(200);
+    const link = extractLink(await waitForMailTo(address));
+    expect(link.startsWith(`https://verify.example.org/prod${ROUTES.showVerificationPage.path}?token=`)).toBe(true);
+    expect(new URL(link).pathname).not.toContain('//');
+  } finally {
+    await withBase.stop();
+  }
+});
