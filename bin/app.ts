@@ -47,6 +47,9 @@ try {
     ) as SettingOverrides,
     publicBaseUrl: context('publicBaseUrl'),
     webAclArn: context('webAclArn'),
+    // Where the EmailVerified events go and what they say they come from.
+    eventBus: context('eventBus'),
+    eventSource: context('eventSource'),
     declareLocalKeyVariables: samLocal,
   });
 } catch (error) {

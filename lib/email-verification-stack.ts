@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
@@ -13,6 +14,7 @@ import { SenderIdentity } from './constructs/sender-identity.js';
 import { API_STAGE, ServiceApi } from './constructs/service-api.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { VerificationTable } from './constructs/verification-table.js';
+import { VerifiedEvents } from './constructs/verified-events.js';
 import { settingsEnvironment, type SettingOverrides } from './function-environment.js';
 
 export { API_STAGE } from './constructs/service-api.js';
@@ -57,6 +59,13 @@ export interface EmailVerificationStackProps extends StackProps {
   /** Stage-wide API Gateway throttling (steady requests per second and burst). */
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
   /**
+   * The event bus the EmailVerified events go to, by name or ARN (context `eventBus`). Default:
+   * the account's default bus.
+   */
+  readonly eventBus?: string;
+  /** The EmailVerified events' `source` (context `eventSource`). Default: `email-verification-service`. */
+  readonly eventSource?: string;
+  /**
    * For `sam local` only (context `samLocal=true`): also declare the local-only key variables
    * (JWT_SIGNING_KEY, ...) with empty values, because `sam local --env-vars` can only override
    * variables the template declares. Never set for a deployment. Default false.
@@ -92,9 +101,10 @@ export const MISSING_SENDER =
   'identity already verified in the target region>. A synth that is never deployed (tests, sam local) may add ' +
   '-c allowUnverifiableSender=true.';
 
-/** API Gateway, the two functions, the shared table and their keys. */
+/** API Gateway, the two functions, the shared table and their keys, and the EmailVerified events. */
 export class EmailVerificationStack extends Stack {
   readonly table: Table;
+  readonly verifiedEvents: VerifiedEvents;
   readonly api: RestApi;
   readonly resendCodeFunction: NodejsFunction;
   readonly rpcFunction: NodejsFunction;
@@ -164,6 +174,12 @@ export class EmailVerificationStack extends Stack {
 
     if (sender.grantsAnyRecipient) this.acknowledgeAnyRecipient();
 
+    this.verifiedEvents = new VerifiedEvents(this, 'VerifiedEvents', {
+      table: this.table,
+      eventBus: this.eventBus(props.eventBus),
+      source: props.eventSource ?? SETTINGS.EVENT_SOURCE.default,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL of the API (stage ${API_STAGE})` });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'TokenSigningSecretArn', { value: keys.tokenSigning.secretArn });
@@ -172,6 +188,24 @@ export class EmailVerificationStack extends Stack {
       value: keys.rpcAccessKeys.secretArn,
       description: 'JSON map AccessKeyId -> AccessKeySecret; the generated key is "rpc-default"',
     });
+    new CfnOutput(this, 'EmailVerifiedEventBusArn', {
+      value: this.verifiedEvents.eventBusArn,
+      description: 'The bus the EmailVerified events are put on',
+    });
+    new CfnOutput(this, 'EmailVerifiedEventSource', {
+      value: this.verifiedEvents.source,
+      description: 'The source of the EmailVerified events (detail-type EmailVerified)',
+    });
+    new CfnOutput(this, 'EmailVerifiedDeadLetterQueueUrl', {
+      value: this.verifiedEvents.deadLetterQueue.queueUrl,
+      description: 'EmailVerified deliveries that failed: each message names a failed batch of the table stream',
+    });
+  }
+
+  /** The bus of `nameOrArn`, or this account's default bus. */
+  private eventBus(nameOrArn: string | undefined): IEventBus {
+    if (nameOrArn?.startsWith('arn:')) return EventBus.fromEventBusArn(this, 'EventBus', nameOrArn);
+    return EventBus.fromEventBusName(this, 'EventBus', nameOrArn ?? 'default');
   }
 
   /** The three keys, generated at deploy time (see KeySecret). */

@@ -21,6 +21,7 @@ import {
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as sesLocalModule from 'aws-ses-v2-local';
@@ -291,19 +292,28 @@ export async function startLocalSes(options: { port?: number; startTimeoutMs?: n
 // ---------------------------------------------------------------------------------------------
 // The table
 
-/** Creates the service table (if missing) and turns TTL on (if off). */
+/** Creates the service table (if missing), and turns its stream (and TTL) on where off. */
 export async function createServiceTable(dynamodbEndpoint: string, tableName: string): Promise<void> {
   const client = localDynamoClient(dynamodbEndpoint);
+  const definition = tableDefinition(tableName);
   try {
     try {
-      await client.send(new CreateTableCommand(tableDefinition(tableName)));
+      await client.send(new CreateTableCommand(definition));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
+    let streamRequested = false;
     for (let attempt = 0; ; attempt++) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      if (Table?.TableStatus === 'ACTIVE') break;
-      if (attempt > 100) throw new Error(`table ${tableName} did not become ACTIVE`);
+      if (Table?.TableStatus === 'ACTIVE') {
+        if (Table.StreamSpecification?.StreamEnabled) break;
+        if (!streamRequested) {
+          // A table made before it had a stream: the local EmailVerified events read it.
+          await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: definition.StreamSpecification }));
+          streamRequested = true;
+        }
+      }
+      if (attempt > 100) throw new Error(`table ${tableName} did not become ACTIVE with its stream`);
       await sleep(100);
     }
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));

@@ -1,10 +1,12 @@
 /**
  * `npm start`: DynamoDB Local + local SES + the table + the API on http://127.0.0.1:3000, calling
- * the real Lambda handlers with API Gateway proxy events. Ctrl-C stops all of it.
+ * the real Lambda handlers with API Gateway proxy events, and the EmailVerified events read from
+ * the table's stream, one JSON line each on stdout (the banner and the request log go elsewhere:
+ * the banner before any event, the log on stderr). Ctrl-C stops all of it.
  *
  * Environment: PORT (3000), SES_PORT (8005), DYNAMODB_PORT (8000), TABLE_NAME
- * (email-verification); 0 for a port picks a free one. Everything else the handlers read keeps
- * its value, or gets the local default from local-environment.ts.
+ * (email-verification), EVENT_SOURCE; 0 for a port picks a free one. Everything else the handlers
+ * read keeps its value, or gets the local default from local-environment.ts.
  */
 import { pathToFileURL } from 'node:url';
 import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
@@ -22,6 +24,8 @@ import {
 } from './local-environment.js';
 import { assertPortFree, findFreePort } from './ports.js';
 import { startLocalServices } from './services.js';
+import type { TableStreamReader } from './table-stream.js';
+import { startVerifiedEventsReader, type EmailVerifiedEvent } from './verified-events.js';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. Default 3000. */
@@ -41,6 +45,12 @@ export interface LocalStackOptions {
   readonly preload?: 'warn' | 'strict' | 'off';
   /** A line per API request. */
   readonly log?: (line: string) => void;
+  /** Reads the table's stream and hands over each EmailVerified event (none read without it). */
+  readonly verifiedEvents?: {
+    readonly source: string;
+    readonly onEvent: (event: EmailVerifiedEvent) => void;
+    readonly onError?: (error: unknown) => void;
+  };
 }
 
 export interface LocalStack {
@@ -50,7 +60,9 @@ export interface LocalStack {
   readonly tableName: string;
   /** The variables set in process.env for the handlers. */
   readonly environment: Readonly<Record<string, string>>;
-  /** Stops the API, SES and DynamoDB Local and restores process.env; safe to call twice. */
+  /** The EmailVerified events' reader, when `verifiedEvents` was given. */
+  readonly verifiedEventsReader?: TableStreamReader;
+  /** Stops the event reader, the API, SES and DynamoDB Local and restores process.env; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -64,7 +76,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tableName: options.tableName ?? readTableName(),
   });
   let previousEnv: Record<string, string | undefined> | undefined;
+  let reader: TableStreamReader | undefined;
   try {
+    if (options.verifiedEvents) {
+      reader = await startVerifiedEventsReader({
+        dynamodbEndpoint: services.dynamodbEndpoint,
+        tableName: services.tableName,
+        ...options.verifiedEvents,
+      });
+    }
     const apiPort = requestedApiPort === 0 ? await findFreePort() : requestedApiPort;
     const apiUrl = localUrl(apiPort);
     // The handlers read their configuration at import, so the environment comes first.
@@ -98,19 +118,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
     let stopping: Promise<void> | undefined;
+    const eventsReader = reader;
     return {
       apiUrl,
       sesEndpoint: services.sesEndpoint,
       dynamodbEndpoint: services.dynamodbEndpoint,
       tableName: services.tableName,
       environment,
+      ...(eventsReader ? { verifiedEventsReader: eventsReader } : {}),
       stop: () =>
         (stopping ??= (async () => {
+          // The reader first: it polls DynamoDB Local, which is about to go.
+          await eventsReader?.stop();
           await Promise.allSettled([bridge.close(), services.stop()]);
           if (previousEnv) restoreEnvironment(previousEnv);
         })()),
     };
   } catch (error) {
+    await reader?.stop();
     await services.stop();
     if (previousEnv) restoreEnvironment(previousEnv);
     throw error;
@@ -131,6 +156,8 @@ function banner(stack: LocalStack): string {
     `  Inbox viewer (local SES)      ${stack.sesEndpoint}`,
     `  Inbox as JSON                 ${stack.sesEndpoint}/store`,
     `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
+    '',
+    `  EmailVerified events (source ${readSetting(process.env, 'EVENT_SOURCE')}) print below, one JSON line each.`,
     '',
     `  RPC AccessKeyId               ${readSetting(process.env, 'RPC_ACCESS_KEY_ID')}`,
     `  RPC AccessKeySecret           ${readSetting(process.env, 'RPC_ACCESS_KEY_SECRET')}`,
@@ -178,6 +205,11 @@ async function main(): Promise<void> {
       dynamodbPort: ports.dynamodbPort,
       tableName: readTableName(),
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      verifiedEvents: {
+        source: readSetting(process.env, 'EVENT_SOURCE'),
+        onEvent: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
+        onError: (error) => process.stderr.write(`warning: reading the table stream failed: ${(error as Error)?.message ?? error}\n`),
+      },
     });
   } catch (error) {
     process.stderr.write(`error: could not start the local stack: ${(error as Error)?.message ?? error}\n`);

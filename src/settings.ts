@@ -189,6 +189,12 @@ export const SETTINGS = {
     meaning: 'origins whose pages may call the IAM routes (`https://app.example.com,https://admin.example.com`, or `*`); the stack sets the same on API Gateway',
     documentedDefault: 'unset: no CORS',
   },
+  EVENT_SOURCE: {
+    type: 'text',
+    default: 'email-verification-service',
+    scope: 'local',
+    meaning: '`source` of the `EmailVerified` events `npm start` prints (deployed: the stack\'s `eventSource`, `-c eventSource=...`)',
+  },
   PORT: { type: 'integer', default: 3000, min: 0, max: 65_535, scope: 'local', meaning: 'local API port (0: a free one)' },
   SES_PORT: { type: 'integer', default: 8005, min: 0, max: 65_535, scope: 'local', meaning: 'local SES port' },
   DYNAMODB_PORT: { type: 'integer', default: 8000, min: 0, max: 65_535, scope: 'local', meaning: 'DynamoDB Local port' },

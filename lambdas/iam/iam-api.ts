@@ -33,7 +33,7 @@ export function createIamHandler(deps: ServiceDependencies) {
   const verify: ProxyRoute = async (event, context) => {
     const claims = await deps.sessionTokens.read(bearerToken(event), deps.clock());
     logFieldsOf(context).email = maskEmail(claims.address);
-    await verifyWithCode(deps.verify, claims, verificationCodeFromBody(event));
+    await verifyWithCode(deps.verify, claims, verificationCodeFromBody(event), 'iam');
     return jsonResponse(200, { email: claims.address, emailVerified: true });
   };
 

@@ -58,7 +58,7 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     if (!token) throw missingParameter('Token');
     const claims = await deps.linkTokens.read(token, deps.clock());
     context.logFields.email = maskEmail(claims.address);
-    await verifyByLink(deps.verify, claims, clientIpParam(context.params));
+    await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: clientIpParam(context.params) });
     return { body: { RequestId: context.requestId } };
   },
 
@@ -99,6 +99,7 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
       action,
       lang,
       ...(clientIp ? { clientIp } : {}),
+      submittedBy: context.accessKeyId,
       limits: requestLimits(
         { maxPerAccountPerDay: deps.config.rpc.maxVerificationsPerDay, maxPerClientIpPerHour: deps.config.rpc.maxPerClientIpPerHour },
         { accountId: context.accessKeyId, ...(clientIp ? { clientIp } : {}) },

@@ -37,7 +37,7 @@ export function createVerificationPageRoutes(deps: ServiceDependencies): { show:
     const state = await pageState(context, async () => {
       const claims = await deps.linkTokens.read(form.get('token') ?? '', deps.clock());
       logFieldsOf(context).email = maskEmail(claims.address);
-      await verifyByLink(deps.verify, claims, event.requestContext.identity.sourceIp);
+      await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: event.requestContext.identity.sourceIp });
       return 'verified';
     });
     return verificationPage(state, lang);

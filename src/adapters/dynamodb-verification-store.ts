@@ -9,14 +9,22 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Lang } from '../domain/lang.js';
-import type { GuessOutcome, SendCommand, SendOutcome, SendReceipt, VerificationStore } from '../domain/ports.js';
+import type {
+  GuessOutcome,
+  MarkVerifiedOptions,
+  SendCommand,
+  SendOutcome,
+  SendReceipt,
+  VerificationStore,
+} from '../domain/ports.js';
 import { emptySendLog, quotaEdges, recordInSendLog } from '../domain/quota.js';
 import {
   CorruptRecordError,
   type StoredOtp,
+  type VerificationChannel,
   type VerificationRecord,
 } from '../domain/verification-record.js';
-import { PARTITION_KEY, TTL_ATTRIBUTE } from './table-schema.js';
+import { PARTITION_KEY, RECORD_ATTRIBUTES, RECORD_KEY_PREFIX, TTL_ATTRIBUTE } from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -26,7 +34,7 @@ const numberList = (values: readonly number[]): AttributeValue => ({ L: values.m
 const ttlOf = (epochMs: number): AttributeValue => n(Math.ceil(epochMs / 1000));
 
 export function recordKey(addressKey: string): Item {
-  return { [PARTITION_KEY]: s(`EMAIL#${addressKey}`) };
+  return { [PARTITION_KEY]: s(`${RECORD_KEY_PREFIX}${addressKey}`) };
 }
 
 /** Verification records in the shared table, one item per address. */
@@ -53,6 +61,7 @@ export class DynamoDbVerificationStore implements VerificationStore {
       expiresAt: n(command.recordExpiresAt),
       [TTL_ATTRIBUTE]: ttlOf(command.recordExpiresAt),
       ...(command.clientIp ? { lastSendIp: s(command.clientIp) } : {}),
+      ...(command.submittedBy ? { [RECORD_ATTRIBUTES.submittedBy]: s(command.submittedBy) } : {}),
     };
     try {
       await this.client.send(
@@ -135,12 +144,7 @@ export class DynamoDbVerificationStore implements VerificationStore {
     }
   }
 
-  async markVerified(
-    key: string,
-    now: number,
-    verifiedExpiresAt: number,
-    options: { matchedOtpHash?: string; confirmIp?: string },
-  ): Promise<boolean> {
+  async markVerified(key: string, now: number, verifiedExpiresAt: number, options: MarkVerifiedOptions): Promise<boolean> {
     const conditions = ['expiresAt > :now', '#status = :pending'];
     const values: Item = {
       ':now': n(now),
@@ -148,12 +152,29 @@ export class DynamoDbVerificationStore implements VerificationStore {
       ':verified': s('verified'),
       ':keep': n(verifiedExpiresAt),
       ':ttl': ttlOf(verifiedExpiresAt),
+      ':iso': s(new Date(now).toISOString()),
+      ':method': s(options.via.method),
+      ':api': s(options.via.api),
+      ':nobody': s(''),
     };
     if (options.matchedOtpHash) {
       conditions.push('(otpHash = :matched OR prevOtpHash = :matched)');
       values[':matched'] = s(options.matchedOtpHash);
     }
-    const sets = ['#status = :verified', 'verifiedAt = :now', 'updatedAt = :now', 'expiresAt = :keep', '#ttl = :ttl'];
+    // What the EmailVerified event carries is written here, in the one conditional write that
+    // verifies: the stream then has all of it, and the request pays nothing more. The submitter
+    // is made present (empty if unknown) so the event's template always finds it.
+    const sets = [
+      '#status = :verified',
+      'verifiedAt = :now',
+      '#verifiedAtIso = :iso',
+      '#verifiedWith = :method',
+      '#verifiedVia = :api',
+      '#submittedBy = if_not_exists(#submittedBy, :nobody)',
+      'updatedAt = :now',
+      'expiresAt = :keep',
+      '#ttl = :ttl',
+    ];
     if (options.confirmIp) {
       sets.push('confirmIp = :ip');
       values[':ip'] = s(options.confirmIp);
@@ -165,7 +186,14 @@ export class DynamoDbVerificationStore implements VerificationStore {
           Key: recordKey(key),
           UpdateExpression: `SET ${sets.join(', ')} REMOVE otpHash, otpSalt, otpExpiresAt, prevOtpHash, prevOtpSalt, prevOtpExpiresAt`,
           ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#ttl': TTL_ATTRIBUTE,
+            '#verifiedAtIso': RECORD_ATTRIBUTES.verifiedAtIso,
+            '#verifiedWith': RECORD_ATTRIBUTES.verifiedWith,
+            '#verifiedVia': RECORD_ATTRIBUTES.verifiedVia,
+            '#submittedBy': RECORD_ATTRIBUTES.submittedBy,
+          },
           ExpressionAttributeValues: values,
         }),
       );
@@ -259,7 +287,7 @@ export function decodeRecord(item: Item): VerificationRecord {
   const updatedAt = numberOf(item.updatedAt);
   const expiresAt = numberOf(item.expiresAt);
   if (
-    !pk?.startsWith('EMAIL#') ||
+    !pk?.startsWith(RECORD_KEY_PREFIX) ||
     address === undefined ||
     (status !== 'pending' && status !== 'verified') ||
     (lang !== 'en' && lang !== 'zh') ||
@@ -274,13 +302,15 @@ export function decodeRecord(item: Item): VerificationRecord {
     throw new CorruptRecordError('quota-state', `item ${pk} has no readable send log`);
   }
   const verifiedAt = numberOf(item.verifiedAt);
+  const verifiedVia = channelOf(item);
+  const submittedBy = item[RECORD_ATTRIBUTES.submittedBy]?.S;
   const currentOtp = otpOf(item, 'otp');
   const previousOtp = otpOf(item, 'prevOtp');
   if (status === 'pending' && !currentOtp) {
     throw new CorruptRecordError('verification', `pending item ${pk} has no current code`);
   }
   return {
-    key: pk.slice('EMAIL#'.length),
+    key: pk.slice(RECORD_KEY_PREFIX.length),
     address,
     status,
     lang: lang as Lang,
@@ -290,11 +320,20 @@ export function decodeRecord(item: Item): VerificationRecord {
     guesses: numberOf(item.guesses) ?? 0,
     sendLog: sendLog as number[],
     ...(verifiedAt !== undefined ? { verifiedAt } : {}),
+    ...(verifiedVia ? { verifiedVia } : {}),
+    ...(submittedBy ? { submittedBy } : {}),
     ...(currentOtp ? { currentOtp } : {}),
     ...(previousOtp ? { previousOtp } : {}),
     ...(item.lastSendIp?.S ? { lastSendIp: item.lastSendIp.S } : {}),
     ...(item.confirmIp?.S ? { confirmIp: item.confirmIp.S } : {}),
   };
+}
+
+function channelOf(item: Item): VerificationChannel | undefined {
+  const method = item[RECORD_ATTRIBUTES.verifiedWith]?.S;
+  const api = item[RECORD_ATTRIBUTES.verifiedVia]?.S;
+  if ((method !== 'code' && method !== 'link') || (api !== 'iam' && api !== 'rpc')) return undefined;
+  return { method, api };
 }
 
 function otpOf(item: Item, prefix: 'otp' | 'prevOtp'): StoredOtp | undefined {

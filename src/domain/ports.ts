@@ -1,6 +1,6 @@
 import type { Lang } from './lang.js';
 import type { QuotaPolicy } from './quota.js';
-import type { StoredOtp, VerificationRecord } from './verification-record.js';
+import type { StoredOtp, VerificationChannel, VerificationRecord } from './verification-record.js';
 
 /** What a store needs to record one send: the quota check, the counter and the new code. */
 export interface SendCommand {
@@ -13,6 +13,8 @@ export interface SendCommand {
   /** When the record may be deleted once this send is recorded. */
   readonly recordExpiresAt: number;
   readonly clientIp?: string;
+  /** The RPC access key asking; kept only by the send that creates the record (who submitted it). */
+  readonly submittedBy?: string;
   /**
    * Resend only. By default the current code stays live as the previous one, on condition that
    * no wrong guess was made against the live codes; with this set, the previous code is dropped.
@@ -52,17 +54,19 @@ export interface VerificationStore {
   /** Counts one guess against a live pending record, unless its guesses are used up. */
   reserveGuess(key: string, maxGuesses: number, now: number): Promise<GuessOutcome>;
   /**
-   * Marks a live pending record verified, burning its codes. With `matchedOtpHash`, only if
-   * that code is still one of the record's; returns false when the condition refused it.
+   * Marks a live pending record verified, burning its codes and keeping how (`via`). With
+   * `matchedOtpHash`, only if that code is still one of the record's; returns false when the
+   * condition refused it.
    */
-  markVerified(
-    key: string,
-    now: number,
-    verifiedExpiresAt: number,
-    options: { matchedOtpHash?: string; confirmIp?: string },
-  ): Promise<boolean>;
+  markVerified(key: string, now: number, verifiedExpiresAt: number, options: MarkVerifiedOptions): Promise<boolean>;
   /** A strongly consistent read of one record. */
   find(key: string): Promise<VerificationRecord | undefined>;
+}
+
+export interface MarkVerifiedOptions {
+  readonly via: VerificationChannel;
+  readonly matchedOtpHash?: string;
+  readonly confirmIp?: string;
 }
 
 export interface OutgoingMail {

@@ -24,6 +24,7 @@ export interface BatchRequest {
   readonly action: 'resend' | 'submit' | 'submit-or-resend';
   readonly lang: Lang;
   readonly clientIp?: string;
+  readonly submittedBy?: SendRequest['submittedBy'];
   readonly linkFor?: SendRequest['linkFor'];
   readonly limits: readonly BatchLimit[];
   readonly concurrency: number;
@@ -53,6 +54,7 @@ export async function sendBatch(
       address: entry.address,
       lang: request.lang,
       ...(request.clientIp ? { clientIp: request.clientIp } : {}),
+      ...(request.submittedBy ? { submittedBy: request.submittedBy } : {}),
       ...(request.linkFor ? { linkFor: request.linkFor } : {}),
     };
     try {

@@ -33,6 +33,8 @@ export interface SendRequest {
   readonly address: EmailAddress;
   readonly lang: Lang;
   readonly clientIp?: string;
+  /** The RPC access key asking: kept as the submitter when this send creates the record. */
+  readonly submittedBy?: string;
   /** Builds the one-click link for the mail, for APIs that offer one. */
   readonly linkFor?: (address: EmailAddress, now: number) => Promise<string>;
 }
@@ -78,6 +80,7 @@ async function sendCode(
     now,
     recordExpiresAt: now + deps.settings.pendingRetentionSeconds * 1000,
     ...(request.clientIp ? { clientIp: request.clientIp } : {}),
+    ...(request.submittedBy ? { submittedBy: request.submittedBy } : {}),
   };
 
   let started = false;

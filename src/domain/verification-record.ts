@@ -2,6 +2,15 @@ import type { Lang } from './lang.js';
 
 export type VerificationStatus = 'pending' | 'verified';
 
+/**
+ * How an address was verified: by a mailed code or a mailed link, through which API. Kept on the
+ * record, so whoever reads it later (the EmailVerified event above all) knows without asking.
+ */
+export interface VerificationChannel {
+  readonly method: 'code' | 'link';
+  readonly api: 'iam' | 'rpc';
+}
+
 /** One issued code as stored: never the code itself, only its keyed hash. */
 export interface StoredOtp {
   readonly hash: string;
@@ -21,6 +30,10 @@ export interface VerificationRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly verifiedAt?: number;
+  /** How it was verified; absent on records verified before this was kept. */
+  readonly verifiedVia?: VerificationChannel;
+  /** The RPC access key whose submit created the record; absent when it was started elsewhere. */
+  readonly submittedBy?: string;
   readonly currentOtp?: StoredOtp;
   readonly previousOtp?: StoredOtp;
   /** Guesses made against the live codes since the last send. */

@@ -8,8 +8,8 @@ import {
   inStage,
 } from './errors.js';
 import type { OtpIssuer } from './otp.js';
-import type { VerificationStore } from './ports.js';
-import { isLive, liveOtps, type VerificationRecord } from './verification-record.js';
+import type { MarkVerifiedOptions, VerificationStore } from './ports.js';
+import { isLive, liveOtps, type VerificationChannel, type VerificationRecord } from './verification-record.js';
 
 export interface VerifyDependencies {
   readonly store: VerificationStore;
@@ -21,11 +21,19 @@ export interface VerifyDependencies {
   };
 }
 
+/** The API a verification came through: kept on the record with the method. */
+export type VerifyingApi = VerificationChannel['api'];
+
 /**
  * Verifies an address with a mailed code. The guess is counted before the code is compared,
  * so concurrent guesses can never exceed the limit; a match burns both live codes.
  */
-export async function verifyWithCode(deps: VerifyDependencies, address: EmailAddress, code: string): Promise<void> {
+export async function verifyWithCode(
+  deps: VerifyDependencies,
+  address: EmailAddress,
+  code: string,
+  api: VerifyingApi,
+): Promise<void> {
   const now = deps.clock();
   const reservation = await inStage('save-verification', () => deps.store.reserveGuess(address.key, deps.settings.maxGuesses, now));
   if (reservation.kind === 'refused') {
@@ -37,7 +45,7 @@ export async function verifyWithCode(deps: VerifyDependencies, address: EmailAdd
   if (live.length === 0) throw new CodeExpiredError();
   const matched = deps.otps.match(code, address.key, live);
   if (!matched) throw new WrongCodeError(Math.max(0, deps.settings.maxGuesses - record.guesses));
-  const verified = await markVerified(deps, address, now, { matchedOtpHash: matched.hash });
+  const verified = await markVerified(deps, address, now, { via: { method: 'code', api }, matchedOtpHash: matched.hash });
   if (!verified) {
     explainUnverifiable(await inStage('read-verification', () => deps.store.find(address.key)), now);
     // Still pending, but two newer sends have replaced the matched code since it was read.
@@ -49,22 +57,18 @@ export async function verifyWithCode(deps: VerifyDependencies, address: EmailAdd
 export async function verifyByLink(
   deps: VerifyDependencies,
   address: EmailAddress,
-  confirmIp: string | undefined,
+  request: { readonly api: VerifyingApi; readonly confirmIp?: string | undefined },
 ): Promise<void> {
   const now = deps.clock();
-  const verified = await markVerified(deps, address, now, confirmIp ? { confirmIp } : {});
+  const via: VerificationChannel = { method: 'link', api: request.api };
+  const verified = await markVerified(deps, address, now, request.confirmIp ? { via, confirmIp: request.confirmIp } : { via });
   if (!verified) {
     explainUnverifiable(await inStage('read-verification', () => deps.store.find(address.key)), now);
     throw new VerificationNotFoundError();
   }
 }
 
-function markVerified(
-  deps: VerifyDependencies,
-  address: EmailAddress,
-  now: number,
-  options: { matchedOtpHash?: string; confirmIp?: string },
-): Promise<boolean> {
+function markVerified(deps: VerifyDependencies, address: EmailAddress, now: number, options: MarkVerifiedOptions): Promise<boolean> {
   const keepUntil = now + deps.settings.verifiedRetentionSeconds * 1000;
   return inStage('save-verification', () => deps.store.markVerified(address.key, now, keepUntil, options));
 }

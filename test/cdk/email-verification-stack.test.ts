@@ -18,6 +18,7 @@ type Json = Record<string, any>;
 
 const MAIL_FROM = 'no-reply@example.com';
 const TABLE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
 
 // The feature flags `cdk synth` uses, so the tests see the template that is deployed.
 const cdkJsonContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as Json).context as Json;
@@ -258,7 +259,8 @@ describe('IAM: least privilege', () => {
       expect(action).not.toMatch(/^dynamodb:(Scan|Query|Batch.*|DescribeTable|.*Table)$/);
     }
     const dynamoActions = [...new Set(actions.filter((action) => action.startsWith('dynamodb:')))].sort();
-    expect(dynamoActions).toEqual(TABLE_ACTIONS);
+    // The item actions are the functions'; the stream actions only the EmailVerified pipe's.
+    expect(dynamoActions).toEqual([...TABLE_ACTIONS, ...STREAM_ACTIONS, 'dynamodb:ListStreams'].sort());
     const secretActions = [...new Set(actions.filter((action) => action.startsWith('secretsmanager:')))];
     expect(secretActions).toEqual(['secretsmanager:GetSecretValue']);
     const sesActions = [...new Set(actions.filter((action) => action.startsWith('ses:')))];
@@ -364,10 +366,20 @@ describe('API Gateway', () => {
     expect(format).not.toMatch(/\$input|body|authorization|querystring|\$context\.authorizer/i);
   });
 
-  test('outputs: API URL, table name, secret ARNs', () => {
+  test('outputs: API URL, table name, secret ARNs, where the EmailVerified events go', () => {
     const outputs = template.toJSON().Outputs as Json;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['ApiUrl', 'OtpHashSecretArn', 'RpcAccessKeysSecretArn', 'SesIdentityArns', 'TableName', 'TokenSigningSecretArn'].sort(),
+      [
+        'ApiUrl',
+        'OtpHashSecretArn',
+        'RpcAccessKeysSecretArn',
+        'SesIdentityArns',
+        'TableName',
+        'TokenSigningSecretArn',
+        'EmailVerifiedEventBusArn',
+        'EmailVerifiedEventSource',
+        'EmailVerifiedDeadLetterQueueUrl',
+      ].sort(),
     );
   });
 });

@@ -25,6 +25,7 @@ const store = new DynamoDbVerificationStore(client, tableName);
 const otps = new OtpIssuer(new TextEncoder().encode('integration-otp-hash-key-0123456789abcdef'), 600);
 const POLICY: QuotaPolicy = { cooldownSeconds: 60, maxPerWindow: 5, windowSeconds: 3600 };
 const RETENTION_MS = 3_600_000;
+const CODE_IAM = { method: 'code', api: 'iam' } as const;
 
 afterAll(() => client.destroy());
 
@@ -167,7 +168,7 @@ describe('recordResend', () => {
     expect(expired).toMatchObject({ kind: 'refused', current: { key, status: 'pending' } });
 
     const verified = await created();
-    expect(await store.markVerified(verified.key, verified.now + 1, verified.now + 86_400_000, {})).toBe(true);
+    expect(await store.markVerified(verified.key, verified.now + 1, verified.now + 86_400_000, { via: CODE_IAM })).toBe(true);
     const refused = await store.recordResend(command(verified.key, verified.now + 120_000, issue(verified.key, 0).otp));
     expect(refused).toMatchObject({ kind: 'refused', current: { status: 'verified', verifiedAt: verified.now + 1 } });
   });
@@ -248,7 +249,7 @@ describe('reserveGuess and markVerified', () => {
     expect(await store.reserveGuess(absent, 5, Date.now())).toEqual({ kind: 'refused', current: undefined });
     const { key, now } = await created();
     expect((await store.reserveGuess(key, 5, now + RETENTION_MS)).kind).toBe('refused');
-    await store.markVerified(key, now + 1, now + 86_400_000, {});
+    await store.markVerified(key, now + 1, now + 86_400_000, { via: CODE_IAM });
     expect(await store.reserveGuess(key, 5, now + 2)).toMatchObject({ kind: 'refused', current: { status: 'verified' } });
   });
 
@@ -258,16 +259,42 @@ describe('reserveGuess and markVerified', () => {
     receiptOf(await store.recordResend(command(key, now + 1, issue(key, now + 1).otp, zero)));
     receiptOf(await store.recordResend(command(key, now + 2, issue(key, now + 2).otp, zero)));
     // The first code is gone (two newer sends): refused.
-    expect(await store.markVerified(key, now + 3, now + 86_400_000, { matchedOtpHash: first.otp.hash })).toBe(false);
+    expect(await store.markVerified(key, now + 3, now + 86_400_000, { via: CODE_IAM, matchedOtpHash: first.otp.hash })).toBe(false);
     const previous = (await store.find(key))!.previousOtp!;
-    expect(await store.markVerified(key, now + 3, now + 86_400_000, { matchedOtpHash: previous.hash, confirmIp: '203.0.113.5' })).toBe(true);
+    expect(await store.markVerified(key, now + 3, now + 86_400_000, { via: CODE_IAM, matchedOtpHash: previous.hash, confirmIp: '203.0.113.5' })).toBe(true);
     const item = (await rawItem(key))!;
     expect(item.status).toEqual({ S: 'verified' });
     expect(item.confirmIp).toEqual({ S: '203.0.113.5' });
     for (const name of ['otpHash', 'otpSalt', 'otpExpiresAt', 'prevOtpHash', 'prevOtpSalt', 'prevOtpExpiresAt']) expect(item[name]).toBeUndefined();
     expect(item.expiresAt).toEqual({ N: String(now + 86_400_000) });
     expectTtlMatches(item);
-    expect(await store.markVerified(key, now + 4, now + 86_400_000, {})).toBe(false);
+    expect(await store.markVerified(key, now + 4, now + 86_400_000, { via: CODE_IAM })).toBe(false);
+  });
+});
+
+describe('what the EmailVerified event is built from', () => {
+  test('the verifying write keeps when (ISO 8601), how and through which API; the submitter stays', async () => {
+    const now = Date.now();
+    const submitted = freshAddress('store-event');
+    receiptOf(await store.createPending(command(submitted, now, issue(submitted, now).otp, POLICY, { submittedBy: 'tenant-key' })));
+    expect((await rawItem(submitted))!.submittedBy).toEqual({ S: 'tenant-key' });
+    expect(await store.markVerified(submitted, now + 1, now + 86_400_000, { via: { method: 'link', api: 'rpc' } })).toBe(true);
+    const item = (await rawItem(submitted))!;
+    expect(item.verifiedAtIso).toEqual({ S: new Date(now + 1).toISOString() });
+    expect(item.verifiedWith).toEqual({ S: 'link' });
+    expect(item.verifiedVia).toEqual({ S: 'rpc' });
+    expect(item.submittedBy).toEqual({ S: 'tenant-key' });
+    expect(await store.find(submitted)).toMatchObject({ verifiedAt: now + 1, verifiedVia: { method: 'link', api: 'rpc' }, submittedBy: 'tenant-key' });
+
+    // Started without an access key (the IAM side): the submitter is present, and empty.
+    const started = freshAddress('store-event');
+    receiptOf(await store.createPending(command(started, now, issue(started, now).otp)));
+    expect((await rawItem(started))!.submittedBy).toBeUndefined();
+    expect(await store.markVerified(started, now + 2, now + 86_400_000, { via: CODE_IAM })).toBe(true);
+    expect((await rawItem(started))!.submittedBy).toEqual({ S: '' });
+    const record = (await store.find(started))!;
+    expect(record.verifiedVia).toEqual(CODE_IAM);
+    expect(record.submittedBy).toBeUndefined();
   });
 });
 

@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type {
   GuessOutcome,
   Mailer,
+  MarkVerifiedOptions,
   OutgoingMail,
   SendCommand,
   SendOutcome,
@@ -50,6 +51,7 @@ export class InMemoryVerificationStore implements VerificationStore {
       sendLog: recordInSendLog(emptySendLog(command.policy), command.policy, command.now),
       expiresAt: command.recordExpiresAt,
       ...(command.clientIp ? { lastSendIp: command.clientIp } : {}),
+      ...(command.submittedBy ? { submittedBy: command.submittedBy } : {}),
     });
     return { kind: 'recorded', receipt: { key: command.key, sentOtpHash: command.otp.hash, before: undefined } };
   }
@@ -116,12 +118,7 @@ export class InMemoryVerificationStore implements VerificationStore {
     return { kind: 'reserved', record: copy(next) };
   }
 
-  async markVerified(
-    key: string,
-    now: number,
-    verifiedExpiresAt: number,
-    options: { matchedOtpHash?: string; confirmIp?: string },
-  ): Promise<boolean> {
+  async markVerified(key: string, now: number, verifiedExpiresAt: number, options: MarkVerifiedOptions): Promise<boolean> {
     this.enter('markVerified', [key, now, verifiedExpiresAt, options]);
     const current = this.records.get(key);
     if (!current || current.expiresAt <= now || current.status !== 'pending') return false;
@@ -136,6 +133,7 @@ export class InMemoryVerificationStore implements VerificationStore {
       ...copy(current),
       status: 'verified',
       verifiedAt: now,
+      verifiedVia: options.via,
       updatedAt: now,
       expiresAt: verifiedExpiresAt,
     };

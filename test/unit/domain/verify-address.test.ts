@@ -55,18 +55,20 @@ describe('verifyWithCode', () => {
     const { store, clock, verify, start } = setup();
     const code = await start();
     clock.advance(5_000);
-    await expect(verifyWithCode(verify, address, code)).resolves.toBeUndefined();
+    await expect(verifyWithCode(verify, address, code, 'iam')).resolves.toBeUndefined();
     const record = store.records.get(address.key)!;
     expect(record).toMatchObject({ status: 'verified', verifiedAt: T + 5_000, expiresAt: T + 5_000 + 86_400_000 });
+    expect(record.verifiedVia).toEqual({ method: 'code', api: 'iam' });
+    expect(store.callsOf('markVerified')).toHaveLength(1);
     expect(record.currentOtp).toBeUndefined();
     expect(record.previousOtp).toBeUndefined();
-    await expect(verifyWithCode(verify, address, code)).rejects.toBeInstanceOf(AlreadyVerifiedError);
+    await expect(verifyWithCode(verify, address, code, 'iam')).rejects.toBeInstanceOf(AlreadyVerifiedError);
   });
 
   test('a wrong code is WrongCodeError with the attempts left', async () => {
     const { store, verify, start } = setup();
     const code = await start();
-    const first = await verifyWithCode(verify, address, wrongCode(code)).catch((error: unknown) => error);
+    const first = await verifyWithCode(verify, address, wrongCode(code), 'iam').catch((error: unknown) => error);
     expect(first).toBeInstanceOf(WrongCodeError);
     expect((first as WrongCodeError).attemptsLeft).toBe(4);
     expect(store.records.get(address.key)).toMatchObject({ status: 'pending', guesses: 1 });
@@ -77,19 +79,19 @@ describe('verifyWithCode', () => {
     const code = await start();
     const left: number[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const error = await verifyWithCode(verify, address, wrongCode(code)).catch((caught: unknown) => caught);
+      const error = await verifyWithCode(verify, address, wrongCode(code), 'iam').catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(WrongCodeError);
       left.push((error as WrongCodeError).attemptsLeft);
     }
     expect(left).toEqual([4, 3, 2, 1, 0]);
-    await expect(verifyWithCode(verify, address, code)).rejects.toBeInstanceOf(TooManyAttemptsError);
+    await expect(verifyWithCode(verify, address, code, 'iam')).rejects.toBeInstanceOf(TooManyAttemptsError);
     expect(store.records.get(address.key)).toMatchObject({ status: 'pending', guesses: 5 });
   });
 
   test('a malformed code counts as a guess and never matches', async () => {
     const { store, verify, start } = setup();
     await start();
-    await expect(verifyWithCode(verify, address, '12345')).rejects.toBeInstanceOf(WrongCodeError);
+    await expect(verifyWithCode(verify, address, '12345', 'iam')).rejects.toBeInstanceOf(WrongCodeError);
     expect(store.records.get(address.key)!.guesses).toBe(1);
   });
 
@@ -97,7 +99,7 @@ describe('verifyWithCode', () => {
     const { verify, clock, start } = setup();
     const code = await start();
     clock.advance(600_000);
-    await expect(verifyWithCode(verify, address, code)).rejects.toBeInstanceOf(CodeExpiredError);
+    await expect(verifyWithCode(verify, address, code, 'iam')).rejects.toBeInstanceOf(CodeExpiredError);
   });
 
   test('after a resend the previous code still works, and so does the new one', async () => {
@@ -105,14 +107,14 @@ describe('verifyWithCode', () => {
     const firstCode = await first.start();
     const newCode = await first.resend();
     expect(newCode).not.toBe(firstCode);
-    await expect(verifyWithCode(first.verify, address, firstCode)).resolves.toBeUndefined();
+    await expect(verifyWithCode(first.verify, address, firstCode, 'iam')).resolves.toBeUndefined();
     // Both burned.
-    await expect(verifyWithCode(first.verify, address, newCode)).rejects.toBeInstanceOf(AlreadyVerifiedError);
+    await expect(verifyWithCode(first.verify, address, newCode, 'iam')).rejects.toBeInstanceOf(AlreadyVerifiedError);
 
     const second = setup();
     await second.start();
     const latest = await second.resend();
-    await expect(verifyWithCode(second.verify, address, latest)).resolves.toBeUndefined();
+    await expect(verifyWithCode(second.verify, address, latest, 'iam')).resolves.toBeUndefined();
   });
 
   test('the previous code works until its own expiry, not the new one', async () => {
@@ -120,21 +122,21 @@ describe('verifyWithCode', () => {
     const firstCode = await start(); // expires at T + 600 s
     const newCode = await resend(); // sent at T + 60 s, expires at T + 660 s
     clock.now = T + 600_000;
-    await expect(verifyWithCode(verify, address, firstCode)).rejects.toBeInstanceOf(WrongCodeError);
-    await expect(verifyWithCode(verify, address, newCode)).resolves.toBeUndefined();
+    await expect(verifyWithCode(verify, address, firstCode, 'iam')).rejects.toBeInstanceOf(WrongCodeError);
+    await expect(verifyWithCode(verify, address, newCode, 'iam')).resolves.toBeUndefined();
   });
 
   test('after a wrong guess a resend retires the previous code: no code meets more than the guess limit', async () => {
     const { verify, store, start, resend } = setup();
     const firstCode = await start();
     const wrong = firstCode === '000000' ? '000001' : '000000';
-    await expect(verifyWithCode(verify, address, wrong)).rejects.toBeInstanceOf(WrongCodeError);
+    await expect(verifyWithCode(verify, address, wrong, 'iam')).rejects.toBeInstanceOf(WrongCodeError);
     const newCode = await resend();
     const record = store.records.get(address.key)!;
     expect(record.guesses).toBe(0);
     expect(record.previousOtp).toBeUndefined();
-    await expect(verifyWithCode(verify, address, firstCode)).rejects.toBeInstanceOf(WrongCodeError);
-    await expect(verifyWithCode(verify, address, newCode)).resolves.toBeUndefined();
+    await expect(verifyWithCode(verify, address, firstCode, 'iam')).rejects.toBeInstanceOf(WrongCodeError);
+    await expect(verifyWithCode(verify, address, newCode, 'iam')).resolves.toBeUndefined();
   });
 
   test('two resends later the first code no longer works', async () => {
@@ -142,34 +144,34 @@ describe('verifyWithCode', () => {
     const firstCode = await start();
     await resend();
     const third = await resend();
-    await expect(verifyWithCode(verify, address, firstCode)).rejects.toBeInstanceOf(WrongCodeError);
-    await expect(verifyWithCode(verify, address, third)).resolves.toBeUndefined();
+    await expect(verifyWithCode(verify, address, firstCode, 'iam')).rejects.toBeInstanceOf(WrongCodeError);
+    await expect(verifyWithCode(verify, address, third, 'iam')).resolves.toBeUndefined();
   });
 
   test('wrong guesses are shared by both live codes, and a resend gives a fresh allowance', async () => {
     const { verify, start, resend } = setup();
     const firstCode = await start();
     const newCode = await resend();
-    for (let i = 0; i < 5; i += 1) await verifyWithCode(verify, address, '000000').catch(() => undefined);
-    await expect(verifyWithCode(verify, address, firstCode)).rejects.toBeInstanceOf(TooManyAttemptsError);
-    await expect(verifyWithCode(verify, address, newCode)).rejects.toBeInstanceOf(TooManyAttemptsError);
+    for (let i = 0; i < 5; i += 1) await verifyWithCode(verify, address, '000000', 'iam').catch(() => undefined);
+    await expect(verifyWithCode(verify, address, firstCode, 'iam')).rejects.toBeInstanceOf(TooManyAttemptsError);
+    await expect(verifyWithCode(verify, address, newCode, 'iam')).rejects.toBeInstanceOf(TooManyAttemptsError);
     const latest = await resend();
-    await expect(verifyWithCode(verify, address, latest)).resolves.toBeUndefined();
+    await expect(verifyWithCode(verify, address, latest, 'iam')).resolves.toBeUndefined();
   });
 
   test('an address with no record, or an expired one, is VerificationNotFoundError', async () => {
     const { verify, clock, start } = setup();
-    await expect(verifyWithCode(verify, address, '123456')).rejects.toBeInstanceOf(VerificationNotFoundError);
+    await expect(verifyWithCode(verify, address, '123456', 'iam')).rejects.toBeInstanceOf(VerificationNotFoundError);
     const code = await start();
     clock.advance(3_600_000);
-    await expect(verifyWithCode(verify, address, code)).rejects.toBeInstanceOf(VerificationNotFoundError);
+    await expect(verifyWithCode(verify, address, code, 'iam')).rejects.toBeInstanceOf(VerificationNotFoundError);
   });
 
   test('a match whose code was replaced meanwhile (the conditional write refused) is CodeExpiredError', async () => {
     const { store, verify, start } = setup();
     const code = await start();
     const racing: VerifyDependencies = { ...verify, store: Object.assign(Object.create(store) as typeof store, { markVerified: async () => false }) };
-    await expect(verifyWithCode(racing, address, code)).rejects.toBeInstanceOf(CodeExpiredError);
+    await expect(verifyWithCode(racing, address, code, 'iam')).rejects.toBeInstanceOf(CodeExpiredError);
     expect(store.records.get(address.key)!.status).toBe('pending');
   });
 
@@ -177,7 +179,7 @@ describe('verifyWithCode', () => {
     const { store, verify, start } = setup();
     const code = await start();
     store.failures.set('reserveGuess', new Error('DynamoDB unavailable'));
-    const error = await verifyWithCode(verify, address, code).catch((caught: unknown) => caught);
+    const error = await verifyWithCode(verify, address, code, 'iam').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StageFailedError);
     expect((error as StageFailedError).stage).toBe('save-verification');
   });
@@ -186,9 +188,9 @@ describe('verifyWithCode', () => {
     const { store, verify, start } = setup();
     const code = await start();
     store.failures.set('reserveGuess', new CorruptRecordError('verification', 'no status'));
-    expect(((await verifyWithCode(verify, address, code).catch((caught: unknown) => caught)) as StageFailedError).stage).toBe('read-verification');
+    expect(((await verifyWithCode(verify, address, code, 'iam').catch((caught: unknown) => caught)) as StageFailedError).stage).toBe('read-verification');
     store.failures.set('reserveGuess', new CorruptRecordError('quota-state', 'sendLog unreadable'));
-    expect(((await verifyWithCode(verify, address, code).catch((caught: unknown) => caught)) as StageFailedError).stage).toBe('read-quota-state');
+    expect(((await verifyWithCode(verify, address, code, 'iam').catch((caught: unknown) => caught)) as StageFailedError).stage).toBe('read-quota-state');
   });
 });
 
@@ -196,14 +198,15 @@ describe('verifyByLink', () => {
   test('verifies a pending address, records the confirming IP, and refuses a second time', async () => {
     const { store, verify, start } = setup();
     await start();
-    await expect(verifyByLink(verify, address, '203.0.113.9')).resolves.toBeUndefined();
+    await expect(verifyByLink(verify, address, { api: 'rpc', confirmIp: '203.0.113.9' })).resolves.toBeUndefined();
     expect(store.records.get(address.key)).toMatchObject({ status: 'verified', confirmIp: '203.0.113.9' });
-    await expect(verifyByLink(verify, address, undefined)).rejects.toBeInstanceOf(AlreadyVerifiedError);
+    expect(store.records.get(address.key)!.verifiedVia).toEqual({ method: 'link', api: 'rpc' });
+    await expect(verifyByLink(verify, address, { api: 'rpc' })).rejects.toBeInstanceOf(AlreadyVerifiedError);
   });
 
   test('an unknown address is VerificationNotFoundError', async () => {
     const { verify } = setup();
-    await expect(verifyByLink(verify, address, undefined)).rejects.toBeInstanceOf(VerificationNotFoundError);
+    await expect(verifyByLink(verify, address, { api: 'rpc' })).rejects.toBeInstanceOf(VerificationNotFoundError);
   });
 });
 
