@@ -10,6 +10,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
+import { parseAllowedOrigins } from '../lambdas/http/cors.js';
 import { ROUTES } from '../lambdas/routes.js';
 import { SETTINGS, readSetting } from '../src/settings.js';
 import {
@@ -96,7 +97,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     previousEnv = applyEnvironment(environment);
 
-    const bridge = createApiBridge({ routes: options.routes ?? defaultRoutes(), log: options.log });
+    const bridge = createApiBridge({
+      routes: options.routes ?? defaultRoutes(),
+      log: options.log,
+      // The handlers read the same variable: both sides of CORS agree, as in the stack.
+      corsAllowedOrigins: parseAllowedOrigins(readSetting(process.env, 'CORS_ALLOWED_ORIGINS')),
+    });
     await bridge.listen(apiPort, LOCAL_HOST);
     const preload = options.preload ?? 'warn';
     if (preload !== 'off') {
@@ -156,6 +162,7 @@ function banner(stack: LocalStack): string {
     '',
     `  RPC AccessKeyId               ${readSetting(process.env, 'RPC_ACCESS_KEY_ID')}`,
     `  RPC AccessKeySecret           ${readSetting(process.env, 'RPC_ACCESS_KEY_SECRET')}`,
+    `  CORS origins (IAM routes)     ${readSetting(process.env, 'CORS_ALLOWED_ORIGINS') ?? 'none (set CORS_ALLOWED_ORIGINS)'}`,
     '',
     'Try it (in another terminal):',
     '  TOKEN=$(npm run --silent verification -- start you@example.com)',

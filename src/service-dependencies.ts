@@ -54,7 +54,7 @@ export function createServiceDependencies(
   const ses =
     overrides.ses ?? new SESClient({ region: config.region, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   const store = new DynamoDbVerificationStore(dynamodb, config.tableName);
-  const mailer = new SesMailer(ses, config.mailFrom, config.sesConfigurationSet);
+  const mailer = new SesMailer(ses, config.sender, config.sesConfigurationSet);
   const logger = overrides.logger ?? createServiceLogger(config.logLevel);
   const otps = new OtpIssuer(secrets.otpHashKey, config.otpTtlSeconds, overrides.random);
   const keyring = overrides.tokenKeyring ?? secrets.tokenKeyring;

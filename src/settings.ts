@@ -184,6 +184,18 @@ export const SETTINGS = {
     scope: 'rpc',
     meaning: 'addresses of one batch in flight at once',
   },
+  SES_SANDBOX: {
+    type: 'flag',
+    default: false,
+    scope: 'rpc',
+    meaning: 'the SES account is in the sandbox (1 mail per second): a batch sends one address at a time, whatever `RPC_BATCH_CONCURRENCY` says',
+  },
+  CORS_ALLOWED_ORIGINS: {
+    type: 'text',
+    scope: 'service',
+    meaning: 'origins whose pages may call the IAM routes (`https://app.example.com,https://admin.example.com`, or `*`); the stack sets the same on API Gateway',
+    documentedDefault: 'unset: no CORS',
+  },
   EVENT_SOURCE: {
     type: 'text',
     default: 'email-verification-service',
