@@ -8,6 +8,10 @@ export { ConfigError } from './settings.js';
 export interface ServiceConfig {
   readonly tableName: string;
   readonly mailFrom: string;
+  /** Who is asking: named in every mail and on the page. */
+  readonly productName: string;
+  /** A folder of operator mail templates; unset: the built-in ones. */
+  readonly mailTemplatesDir?: string;
   readonly region: string;
   /** Local endpoints; unset in AWS. */
   readonly dynamodbEndpoint?: string;
@@ -40,6 +44,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   return {
     tableName: read('TABLE_NAME'),
     mailFrom: read('MAIL_FROM'),
+    productName: read('PRODUCT_NAME'),
+    mailTemplatesDir: read('MAIL_TEMPLATES_DIR'),
     region: env.AWS_REGION || FALLBACK_REGION,
     dynamodbEndpoint: read('DYNAMODB_ENDPOINT'),
     sesEndpoint: read('SES_ENDPOINT'),
