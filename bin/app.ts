@@ -20,6 +20,9 @@ new EmailVerificationStack(app, 'EmailVerificationStack', {
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
   mailFrom: context('mailFrom') ?? SETTINGS.MAIL_FROM.default,
+  // Also by their setting names: `-c PRODUCT_NAME=Acme -c MAIL_TEMPLATES_DIR=./mail-templates`.
+  productName: context('productName'),
+  mailTemplatesDir: context('mailTemplatesDir'),
   // Any function setting by its own name: `-c RESEND_COOLDOWN_SECONDS=30`.
   settings: Object.fromEntries(
     deployedSettingNames().flatMap((name) => (context(name) === undefined ? [] : [[name, context(name)]])),

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -5,7 +6,8 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type ApiName } from '../lambdas/routes.js';
-import { settingNames } from '../src/settings.js';
+import { loadMailComposer } from '../src/adapters/mail-template-folder.js';
+import { SETTINGS, settingNames, validateSetting } from '../src/settings.js';
 import { KeySecret } from './constructs/key-secret.js';
 import { API_STAGE, ServiceApi } from './constructs/service-api.js';
 import { ServiceFunction } from './constructs/service-function.js';
@@ -25,6 +27,14 @@ export interface EmailVerificationStackProps extends StackProps {
   readonly sesIdentityArn?: string;
   /** Values for the functions' settings (src/settings.ts), e.g. `{ RESEND_COOLDOWN_SECONDS: 30 }`. */
   readonly settings?: SettingOverrides;
+  /** Who the mails and the verification page say is asking (`PRODUCT_NAME`). */
+  readonly productName?: string;
+  /**
+   * A folder of your own mail templates (the `MAIL_TEMPLATES_DIR` layout: `en/`, `zh/` with
+   * `subject.txt`, `body.txt`, `body.html`), checked at synthesis and bundled with both
+   * functions. Default: the built-in templates.
+   */
+  readonly mailTemplatesDir?: string;
   /** Base URL of the mailed verification link (`PUBLIC_BASE_URL`); default: taken from the request. */
   readonly publicBaseUrl?: string;
   /** A regional WAFv2 web ACL to put in front of the API stage. */
@@ -56,6 +66,29 @@ export function senderAddress(mailFrom: string): string {
   return address;
 }
 
+/** Where the operator's mail templates sit inside each function's bundle (/var/task in Lambda). */
+export const BUNDLED_TEMPLATES_FOLDER = 'mail-templates';
+const BUNDLED_TEMPLATES_DIR = `/var/task/${BUNDLED_TEMPLATES_FOLDER}`;
+
+/**
+ * The product name and the template folder, checked now: a bad name, or a template that cannot
+ * be used (unknown placeholder, unsafe HTML, {{minutes}} with a lifetime in seconds), fails
+ * synthesis with the setting's or the file's own message instead of the first mail.
+ */
+function mailSettings(props: EmailVerificationStackProps): { productName: string; templatesDir?: string } {
+  const productName = String(props.productName ?? props.settings?.PRODUCT_NAME ?? SETTINGS.PRODUCT_NAME.default);
+  validateSetting('PRODUCT_NAME', productName);
+  const folder = props.mailTemplatesDir ?? props.settings?.MAIL_TEMPLATES_DIR;
+  const templatesDir = folder === undefined || folder === '' ? undefined : path.resolve(String(folder));
+  const otpTtl = props.settings?.OTP_TTL_SECONDS;
+  loadMailComposer({
+    productName,
+    otpTtlSeconds: otpTtl === undefined ? SETTINGS.OTP_TTL_SECONDS.default : Number(otpTtl),
+    ...(templatesDir ? { mailTemplatesDir: templatesDir } : {}),
+  });
+  return { productName, ...(templatesDir ? { templatesDir } : {}) };
+}
+
 /** API Gateway, the two functions, the shared table and their keys. */
 export class EmailVerificationStack extends Stack {
   readonly table: Table;
@@ -66,6 +99,7 @@ export class EmailVerificationStack extends Stack {
   constructor(scope: Construct, id: string, props: EmailVerificationStackProps) {
     super(scope, id, props);
     const fromAddress = senderAddress(props.mailFrom);
+    const mail = mailSettings(props);
 
     this.table = new VerificationTable(this, 'VerificationTable').table;
     const keys = this.keySecrets();
@@ -87,6 +121,8 @@ export class EmailVerificationStack extends Stack {
       ...settingsEnvironment(api, props.settings ?? {}),
       TABLE_NAME: this.table.tableName,
       MAIL_FROM: props.mailFrom,
+      PRODUCT_NAME: mail.productName,
+      MAIL_TEMPLATES_DIR: mail.templatesDir ? BUNDLED_TEMPLATES_DIR : '',
       PUBLIC_BASE_URL: props.publicBaseUrl ?? '',
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
@@ -94,17 +130,20 @@ export class EmailVerificationStack extends Stack {
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.declareLocalKeyVariables ? Object.fromEntries(LOCAL_KEY_VARIABLES.map((name) => [name, ''])) : {}),
     });
+    const bundledFolders: Record<string, string> = mail.templatesDir ? { [BUNDLED_TEMPLATES_FOLDER]: mail.templatesDir } : {};
     this.resendCodeFunction = new ServiceFunction(this, FUNCTIONS.iam.logicalId, {
       declaration: FUNCTIONS.iam,
       environment: environment('iam'),
       secrets: [keys.tokenSigning, keys.otpHash],
       statements,
+      bundledFolders,
     }).fn;
     this.rpcFunction = new ServiceFunction(this, FUNCTIONS.rpc.logicalId, {
       declaration: FUNCTIONS.rpc,
       environment: environment('rpc'),
       secrets: [keys.tokenSigning, keys.otpHash, keys.rpcAccessKeys],
       statements,
+      bundledFolders,
     }).fn;
 
     this.api = new ServiceApi(this, 'EmailVerificationApi', {

@@ -14,6 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../../lambdas/http/no-route.js';
 import { INVALID_TOKEN_BODY } from '../../lambdas/iam/iam-errors.js';
 import { ROUTES, type ApiName, type RouteDeclaration } from '../../lambdas/routes.js';
 
@@ -87,6 +88,7 @@ export class ServiceApi extends Construct {
       },
     });
     this.addRoutes(props.functions);
+    this.answerUnknownRoutes();
     this.protectStage(props.webAclArn);
     this.acknowledgeCloudWatchRole();
     // RestApi adds an `Endpoint…` output of its own; the stack has one stably named URL output.
@@ -127,6 +129,20 @@ export class ServiceApi extends Construct {
       const reason = AUTHORIZER_NOT_APPLICABLE[route.auth];
       Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
     }
+  }
+
+  /**
+   * A method or path the API does not have gets a JSON 404 listing the routes, not API Gateway's
+   * 403 "Missing Authentication Token" (the routes have no API Gateway authorizer, so that
+   * response means only "no such route").
+   */
+  private answerUnknownRoutes(): void {
+    this.api.addGatewayResponse('NoSuchRoute', {
+      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      statusCode: String(NO_ROUTE_STATUS),
+      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'" },
+      templates: { 'application/json': JSON.stringify(NO_ROUTE_BODY) },
+    });
   }
 
   private protectStage(webAclArn: string | undefined): void {

@@ -289,11 +289,21 @@ describe('API Gateway bridge: routing and limits', () => {
     ['PUT', ROUTES.showVerificationPage.path],
     ['POST', `${ROUTES.showVerificationPage.path}/`],
     ['POST', `${ROUTES.resendCode.path}/extra`],
-  ])('%s %s is 403 Missing Authentication Token and reaches no handler', async (method, path) => {
+  ])("%s %s is the stack's JSON 404 listing the routes, and reaches no handler", async (method, path) => {
     const { baseUrl, calls } = await stubBridge();
     const response = await send(`${baseUrl}${path}`, { method });
-    expect(response.status).toBe(403);
-    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Missing Authentication Token' });
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body.toString())).toEqual({
+      message: 'No route for this method and path. The routes are listed in "routes".',
+      routes: [
+        `POST ${ROUTES.resendCode.path}`,
+        `POST ${ROUTES.verifyCode.path}`,
+        'GET /',
+        'POST /',
+        `GET ${ROUTES.showVerificationPage.path}`,
+        `POST ${ROUTES.showVerificationPage.path}`,
+      ],
+    });
     expect(response.headers['content-type']).toBe('application/json');
     expect(calls).toHaveLength(0);
   });
@@ -482,11 +492,11 @@ describe('startTestApi', () => {
       expect(process.env.PUBLIC_BASE_URL).toBe(api.baseUrl);
       expect(process.env.LOCAL_STACK_TEST_MARKER).toBe('on');
       const unknown = await send(`${api.baseUrl}/unknown`);
-      expect(unknown.status).toBe(403);
+      expect(unknown.status).toBe(404);
       // The real rpc handler loaded and answered (whatever it says about a bare GET, it is not
-      // the bridge's 403 or 502).
+      // the bridge's 404 or 502).
       const rpc = await send(`${api.baseUrl}/`);
-      expect([403, 502]).not.toContain(rpc.status);
+      expect([404, 502]).not.toContain(rpc.status);
       expect(rpc.headers['x-amzn-requestid']).toMatch(UUID);
     } finally {
       await api.stop();
