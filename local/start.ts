@@ -2,17 +2,21 @@
  * `npm start`: DynamoDB Local + local SES + the table + the API on http://127.0.0.1:3000, calling
  * the real Lambda handlers with API Gateway proxy events. Ctrl-C stops all of it.
  *
+ * Every setting is checked first (a bad one exits 1 with its message, before anything starts).
  * Environment: PORT (3000), SES_PORT (8005), DYNAMODB_PORT (8000), TABLE_NAME
  * (email-verification); 0 for a port picks a free one. Everything else the handlers read keeps
- * its value, or gets the local default from local-environment.ts.
+ * its value, or gets the local default from local-environment.ts. Once up, it writes its
+ * endpoints and the handlers' settings to LOCAL_STACK_FILE (.local/stack.json) for the CLI.
  */
 import { pathToFileURL } from 'node:url';
 import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
 import { ROUTES } from '../lambdas/routes.js';
-import { SETTINGS, readSetting } from '../src/settings.js';
+import type { ServiceConfig } from '../src/config.js';
+import { ConfigError, SETTINGS, readSetting } from '../src/settings.js';
 import {
   LOCAL_HOST,
   applyEnvironment,
+  checkLocalConfiguration,
   localEnvironment,
   localUrl,
   readLocalPorts,
@@ -20,7 +24,8 @@ import {
   restoreEnvironment,
 } from './local-environment.js';
 import { assertPortFree, findFreePort } from './ports.js';
-import { startLocalServices } from './services.js';
+import { startLocalServices, type DynamoDbBinding } from './services.js';
+import { handlerEnvironment, removeStackFile, stackFilePath, writeStackFile } from './stack-file.js';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. Default 3000. */
@@ -46,7 +51,10 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly sesEndpoint: string;
   readonly dynamodbEndpoint: string;
+  readonly dynamodbBinding: DynamoDbBinding;
   readonly tableName: string;
+  /** The handlers' configuration, as checked before the start. */
+  readonly config: ServiceConfig;
   /** The variables set in process.env for the handlers. */
   readonly environment: Readonly<Record<string, string>>;
   /** Stops the API, SES and DynamoDB Local and restores process.env; safe to call twice. */
@@ -54,6 +62,8 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  // Before any port or process: a setting the handlers would refuse fails the start, clearly.
+  const config = checkLocalConfiguration(process.env);
   const requestedApiPort = options.port ?? SETTINGS.PORT.default;
   // Fail on a taken API port before spending seconds on Java.
   if (requestedApiPort !== 0) await assertPortFree(requestedApiPort, 'the API', 'PORT');
@@ -96,7 +106,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiUrl,
       sesEndpoint: services.sesEndpoint,
       dynamodbEndpoint: services.dynamodbEndpoint,
+      dynamodbBinding: services.dynamodbBinding,
       tableName: services.tableName,
+      config,
       environment,
       stop: () =>
         (stopping ??= (async () => {
@@ -111,11 +123,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function banner(stack: LocalStack): string {
+/** The banner `npm start` prints; its "Try it" lines run as shown (a test runs them). */
+export function banner(stack: LocalStack): string {
   const url = (path: string) => `${stack.apiUrl}${path}`;
   const routeLines = Object.values(ROUTES).map(
     (route) => `    ${route.api.toUpperCase().padEnd(4)} ${route.method.padEnd(5)}${url(route.path)}`,
   );
+  const cooldown = stack.config.quota.cooldownSeconds;
+  const cli = 'npm run --silent verification --';
+  const dynamodbNote = stack.dynamodbBinding === 'loopback' ? '' : '   (every interface: this Java has no compiler)';
   return [
     '',
     'Email verification service: local stack is up',
@@ -124,17 +140,20 @@ function banner(stack: LocalStack): string {
     ...routeLines,
     `  Inbox viewer (local SES)      ${stack.sesEndpoint}`,
     `  Inbox as JSON                 ${stack.sesEndpoint}/store`,
-    `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
+    `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})${dynamodbNote}`,
     '',
+    `  Product name                  ${stack.config.productName}`,
+    `  Sender                        ${stack.config.mailFrom}`,
     `  RPC AccessKeyId               ${readSetting(process.env, 'RPC_ACCESS_KEY_ID')}`,
     `  RPC AccessKeySecret           ${readSetting(process.env, 'RPC_ACCESS_KEY_SECRET')}`,
     '',
-    'Try it (in another terminal):',
-    '  TOKEN=$(npm run --silent verification -- start you@example.com)',
+    'Try it (in another terminal, from this folder):',
+    `  TOKEN=$(${cli} start you@example.com)     # mails the first code`,
+    ...(cooldown > 0 ? [`  sleep ${cooldown}                                   # RESEND_COOLDOWN_SECONDS: the first mail counts`] : []),
     `  curl -i -X POST ${url(ROUTES.resendCode.path)} -H "Authorization: Bearer $TOKEN"`,
-    `  curl -s ${stack.sesEndpoint}/store      # read the code from the newest mail`,
+    `  CODE=$(${cli} code you@example.com)       # the newest code, from the local inbox`,
     `  curl -i -X POST ${url(ROUTES.verifyCode.path)} -H "Authorization: Bearer $TOKEN" \\`,
-    `       -H 'Content-Type: application/json' -d '{"code":"123456"}'`,
+    `       -H 'Content-Type: application/json' -d "{\\"code\\":\\"$CODE\\"}"`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -163,8 +182,10 @@ async function main(): Promise<void> {
     shutdown(1);
   });
 
-  const ports = readLocalPorts();
+  let stackFile: string;
   try {
+    const ports = readLocalPorts();
+    stackFile = stackFilePath();
     stack = await startLocalStack({
       port: ports.apiPort,
       sesPort: ports.sesPort,
@@ -173,13 +194,27 @@ async function main(): Promise<void> {
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
   } catch (error) {
-    process.stderr.write(`error: could not start the local stack: ${(error as Error)?.message ?? error}\n`);
+    const message = (error as Error)?.message ?? String(error);
+    process.stderr.write(
+      error instanceof ConfigError ? `error: invalid configuration: ${message}\n` : `error: could not start the local stack: ${message}\n`,
+    );
     process.exit(1);
   }
   if (shuttingDown) {
     await stack.stop();
     return;
   }
+  // For the CLI: the endpoints and the handlers' settings, removed again on exit.
+  writeStackFile(stackFile, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apiUrl: stack.apiUrl,
+    sesEndpoint: stack.sesEndpoint,
+    dynamodbEndpoint: stack.dynamodbEndpoint,
+    tableName: stack.tableName,
+    environment: handlerEnvironment(process.env),
+  });
+  process.on('exit', () => removeStackFile(stackFile));
   process.stdout.write(banner(stack));
 }
 

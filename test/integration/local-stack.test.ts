@@ -4,6 +4,7 @@
  * started for the run.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
@@ -79,6 +80,29 @@ async function stubBridge(
   const baseUrl = await bridge.listen(0, '127.0.0.1');
   bridges.push(bridge);
   return { baseUrl, calls, bridge };
+}
+
+/**
+ * The local addresses something listens on at `port`: from the kernel's socket tables on Linux
+ * (IPv4-mapped addresses read as IPv4, the wildcard as 0.0.0.0 or ::).
+ */
+async function listeningAddresses(port: number): Promise<string[]> {
+  const addresses = new Set<string>();
+  for (const [file, width] of [['/proc/net/tcp', 8], ['/proc/net/tcp6', 32]] as const) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue; // 0A: LISTEN
+      const [hex, portHex] = local.split(':') as [string, string];
+      if (parseInt(portHex, 16) !== port || hex.length !== width) continue;
+      // The kernel prints each 32-bit word in host (little-endian) byte order.
+      const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(''));
+      const bytes = words.join('').match(/../g)!.map((byte) => parseInt(byte, 16));
+      if (bytes.length === 4) addresses.add(bytes.join('.'));
+      else if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) addresses.add(bytes.slice(12).join('.'));
+      else addresses.add(bytes.every((b) => b === 0) ? '::' : words.join(':'));
+    }
+  }
+  return [...addresses];
 }
 
 const bridges: ApiBridge[] = [];
@@ -422,6 +446,13 @@ describe('services from the global setup', () => {
     expect(process.env.RPC_ACCESS_KEY_SECRET).toBe('local-access-key-secret');
     expect(process.env.EXPOSE_ERROR_TRACES).toBe('true');
     expect(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
+  });
+
+  test('DynamoDB Local and the local SES listen on 127.0.0.1 only', async () => {
+    for (const endpoint of [process.env.DYNAMODB_ENDPOINT!, process.env.SES_ENDPOINT!]) {
+      const port = Number(new URL(endpoint).port);
+      expect(await listeningAddresses(port)).toEqual(['127.0.0.1']);
+    }
   });
 
   test('DynamoDB Local has the table, with TTL on, and stores items', async () => {
