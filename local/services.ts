@@ -221,7 +221,7 @@ async function waitUntilAnswering(java: JavaProcess, endpoint: string, timeoutMs
         throw spawnError.code === 'ENOENT'
           ? new Error(
               'DynamoDB Local needs Java (17 or later), but `java` was not found on the PATH. ' +
-                'Install a Java runtime (for example `apt-get install openjdk-17-jre-headless`) and try again.',
+                'Install a JDK (for example `apt-get install openjdk-17-jdk-headless`) and try again.',
             )
           : new Error(`Could not start DynamoDB Local (java): ${spawnError.message}`);
       }
