@@ -105,7 +105,7 @@ const STYLE =
   'font-size:16px;line-height:1.5;color:#1f2328;background:#fff}' +
   'main{max-width:32rem;margin:0 auto;padding:3rem 1rem}' +
   '.product{margin:0 0 .5rem;font-size:.875rem;font-weight:600;color:#57606a}' +
-  'h1{margin:0 0 1rem;font-size:1.5rem;line-height:1.3}p{margin:0 0 1rem}.email{font-weight:600;word-break:break-all}' +
+  'h1{margin:0 0 1rem;font-size:1.5rem;line-height:1.3}p{margin:0 0 1rem}.email{font-weight:600;overflow-wrap:anywhere}' +
   'button{display:block;width:100%;min-height:48px;padding:12px 24px;font:inherit;font-weight:600;border:0;border-radius:6px;background:#1f6feb;color:#fff;cursor:pointer}' +
   '@media (min-width:40rem){button{display:inline-block;width:auto}}';
 
