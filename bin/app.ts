@@ -40,6 +40,9 @@ try {
     hostedZone: hostedZoneId && hostedZoneName ? { hostedZoneId, zoneName: hostedZoneName } : undefined,
     sesIdentityArn: context('sesIdentityArn'),
     sesSandboxRecipients: list('sesSandboxRecipients'),
+    // Also by their setting names: `-c PRODUCT_NAME=Acme -c MAIL_TEMPLATES_DIR=./mail-templates`.
+    productName: context('productName'),
+    mailTemplatesDir: context('mailTemplatesDir'),
     allowUnverifiableSender: context('allowUnverifiableSender') === 'true' || samLocal,
     // Any function setting by its own name: `-c RESEND_COOLDOWN_SECONDS=30`, `-c CORS_ALLOWED_ORIGINS=...`.
     settings: Object.fromEntries(

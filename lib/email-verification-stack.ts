@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
@@ -8,8 +9,9 @@ import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type ApiName } from '../lambdas/routes.js';
 import { parseAllowedOrigins } from '../lambdas/http/cors.js';
+import { loadMailComposer } from '../src/adapters/mail-template-folder.js';
 import { parseSender, SenderError } from '../src/domain/sender.js';
-import { SETTINGS, settingNames } from '../src/settings.js';
+import { SETTINGS, settingNames, validateSetting } from '../src/settings.js';
 import { KeySecret } from './constructs/key-secret.js';
 import { MailConfigurationSet } from './constructs/mail-configuration-set.js';
 import { Operations } from './constructs/operations.js';
@@ -55,6 +57,14 @@ export interface EmailVerificationStackProps extends StackProps {
   readonly allowUnverifiableSender?: boolean;
   /** Values for the functions' settings (src/settings.ts), e.g. `{ RESEND_COOLDOWN_SECONDS: 30 }`. */
   readonly settings?: SettingOverrides;
+  /** Who the mails and the verification page say is asking (`PRODUCT_NAME`). */
+  readonly productName?: string;
+  /**
+   * A folder of your own mail templates (the `MAIL_TEMPLATES_DIR` layout: `en/`, `zh/` with
+   * `subject.txt`, `body.txt`, `body.html`), checked at synthesis and bundled with both
+   * functions. Default: the built-in templates.
+   */
+  readonly mailTemplatesDir?: string;
   /** Base URL of the mailed verification link (`PUBLIC_BASE_URL`); default: taken from the request. */
   readonly publicBaseUrl?: string;
   /** A regional WAFv2 web ACL to put in front of the API stage. */
@@ -111,6 +121,29 @@ export const MISSING_SENDER =
   'identity already verified in the target region>. A synth that is never deployed (tests, sam local) may add ' +
   '-c allowUnverifiableSender=true.';
 
+/** Where the operator's mail templates sit inside each function's bundle (/var/task in Lambda). */
+export const BUNDLED_TEMPLATES_FOLDER = 'mail-templates';
+const BUNDLED_TEMPLATES_DIR = `/var/task/${BUNDLED_TEMPLATES_FOLDER}`;
+
+/**
+ * The product name and the template folder, checked now: a bad name, or a template that cannot
+ * be used (unknown placeholder, unsafe HTML, {{minutes}} with a lifetime in seconds), fails
+ * synthesis with the setting's or the file's own message instead of the first mail.
+ */
+function mailSettings(props: EmailVerificationStackProps): { productName: string; templatesDir?: string } {
+  const productName = String(props.productName ?? props.settings?.PRODUCT_NAME ?? SETTINGS.PRODUCT_NAME.default);
+  validateSetting('PRODUCT_NAME', productName);
+  const folder = props.mailTemplatesDir ?? props.settings?.MAIL_TEMPLATES_DIR;
+  const templatesDir = folder === undefined || folder === '' ? undefined : path.resolve(String(folder));
+  const otpTtl = props.settings?.OTP_TTL_SECONDS;
+  loadMailComposer({
+    productName,
+    otpTtlSeconds: otpTtl === undefined ? SETTINGS.OTP_TTL_SECONDS.default : Number(otpTtl),
+    ...(templatesDir ? { mailTemplatesDir: templatesDir } : {}),
+  });
+  return { productName, ...(templatesDir ? { templatesDir } : {}) };
+}
+
 /** API Gateway, the two functions, the shared table, their keys, the EmailVerified events, the mail configuration and operations. */
 export class EmailVerificationStack extends Stack {
   readonly table: Table;
@@ -134,6 +167,7 @@ export class EmailVerificationStack extends Stack {
     const sandboxRecipients = props.sesSandboxRecipients ?? [];
     const settings = sandboxSettings(props.settings ?? {}, sandboxRecipients);
     const corsAllowedOrigins = parseAllowedOrigins(settings.CORS_ALLOWED_ORIGINS === undefined ? undefined : String(settings.CORS_ALLOWED_ORIGINS));
+    const mail = mailSettings(props);
 
     this.table = new VerificationTable(this, 'VerificationTable').table;
     const keys = this.keySecrets();
@@ -162,6 +196,8 @@ export class EmailVerificationStack extends Stack {
       TABLE_NAME: this.table.tableName,
       MAIL_FROM: mailFrom,
       SES_CONFIGURATION_SET: this.mailConfigurationSet.name,
+      PRODUCT_NAME: mail.productName,
+      MAIL_TEMPLATES_DIR: mail.templatesDir ? BUNDLED_TEMPLATES_DIR : '',
       PUBLIC_BASE_URL: props.publicBaseUrl ?? '',
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
@@ -169,12 +205,14 @@ export class EmailVerificationStack extends Stack {
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.declareLocalKeyVariables ? Object.fromEntries(LOCAL_KEY_VARIABLES.map((name) => [name, ''])) : {}),
     });
+    const bundledFolders: Record<string, string> = mail.templatesDir ? { [BUNDLED_TEMPLATES_FOLDER]: mail.templatesDir } : {};
     this.resendCodeFunction = new ServiceFunction(this, FUNCTIONS.iam.logicalId, {
       declaration: FUNCTIONS.iam,
       environment: environment('iam'),
       secrets: [keys.tokenSigning, keys.otpHash],
       statements,
       ...reservedConcurrencyOf('iam', props.reservedConcurrency),
+      bundledFolders,
     }).fn;
     this.rpcFunction = new ServiceFunction(this, FUNCTIONS.rpc.logicalId, {
       declaration: FUNCTIONS.rpc,
@@ -182,6 +220,7 @@ export class EmailVerificationStack extends Stack {
       secrets: [keys.tokenSigning, keys.otpHash, keys.rpcAccessKeys],
       statements,
       ...reservedConcurrencyOf('rpc', props.reservedConcurrency),
+      bundledFolders,
     }).fn;
 
     this.api = new ServiceApi(this, 'EmailVerificationApi', {

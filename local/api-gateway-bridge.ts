@@ -3,8 +3,8 @@
  * Lambda handlers: every HTTP request becomes the event API Gateway would send, the handler's
  * result becomes the HTTP response API Gateway would write.
  *
- * Kept faithful where handlers can tell the difference: unknown routes and methods answer
- * 403 `{"message":"Missing Authentication Token"}`, bodies over 10 MB answer 413, a throwing
+ * Kept faithful where handlers can tell the difference: unknown routes and methods answer the
+ * stack's gateway response (404 with the routes, lambdas/http/no-route.ts), bodies over 10 MB answer 413, a throwing
  * handler or malformed result answers 502 `{"message":"Internal server error"}`, a handler
  * slower than the integration timeout answers 504. The event itself comes from the project's one
  * event builder (proxy-event.ts). With allowed CORS origins it answers a CORS route's preflight
@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { gatewayResponseOrigin, preflightHeaders } from '../lambdas/http/cors.js';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../lambdas/http/no-route.js';
 import { FUNCTIONS, ROUTES, type ApiName } from '../lambdas/routes.js';
 import { lambdaContext } from './lambda-context.js';
 import { buildProxyEvent } from './proxy-event.js';
@@ -357,7 +358,10 @@ async function handleRequest(settings: BridgeSettings, req: IncomingMessage, res
   const route = settings.routes.find((candidate) => candidate.method === method && candidate.path === url.pathname);
   if (route === undefined) {
     req.resume();
-    return sendJson(res, 403, { message: 'Missing Authentication Token' }, requestId, { 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' });
+    return sendJson(res, NO_ROUTE_STATUS, NO_ROUTE_BODY, requestId, {
+      'Cache-Control': 'no-store',
+      'x-amzn-ErrorType': 'MissingAuthenticationTokenException',
+    });
   }
   const body = await readBody(req, settings.maxBodyBytes);
   if (body === 'too-large') return refuseTooLarge(req, res, requestId);

@@ -8,9 +8,11 @@
  */
 import RPCClient from '@alicloud/pop-core';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../lambdas/http/no-route.js';
 import { ROUTES } from '../lambdas/routes.js';
 import { API_VERSION } from '../lambdas/rpc/rpc-endpoint.js';
-import { verificationPage } from '../lambdas/rpc/verification-page.js';
+import { PAGE_STATUS, pageHeading } from '../lambdas/rpc/verification-page.js';
+import { escapeHtml } from '../src/html/escape-html.js';
 
 export interface RpcKey {
   readonly accessKeyId: string;
@@ -104,12 +106,11 @@ export async function runSmoke(options: SmokeOptions, report: (result: CheckResu
 
   const reachable = await check(names.page, async () => {
     const answer = await http(`${ROUTES.showVerificationPage.path}?token=smoke-not-a-token&lang=en`);
-    const expected = verificationPage('invalid', 'en');
     expectGatewayRoute(answer);
-    if (answer.status !== expected.statusCode || titleOf(answer.text) !== titleOf(expected.body)) {
+    if (answer.status !== PAGE_STATUS.invalid || headingOf(answer.text) !== escapeHtml(pageHeading('invalid', 'en'))) {
       throw new CheckFailure(`got ${describe(answer)}`, answer.status >= 500 ? FUNCTION_FAILED : 'this URL does not serve the verification page: is it this API?');
     }
-    return `${answer.status} "${titleOf(answer.text)}"`;
+    return `${answer.status} "${headingOf(answer.text)}"`;
   });
   if (!reachable) {
     for (const name of Object.values(names).slice(1)) skip(name, 'the URL does not answer as this API');
@@ -205,9 +206,10 @@ export async function runSmoke(options: SmokeOptions, report: (result: CheckResu
           },
           timeoutMs,
         );
-        const verified = verificationPage('verified', 'en');
-        if (confirm.status !== 200 || titleOf(confirm.text) !== titleOf(verified.body)) throw new CheckFailure(`confirming: ${describe(confirm)}`);
-        return `200 "${titleOf(confirm.text)}"`;
+        if (confirm.status !== 200 || headingOf(confirm.text) !== escapeHtml(pageHeading('verified', 'en'))) {
+          throw new CheckFailure(`confirming: ${describe(confirm)}`);
+        }
+        return `200 "${headingOf(confirm.text)}"`;
       },
     ],
     [
@@ -270,7 +272,7 @@ async function rpcErrorCode(rpc: { client: Client; timeoutMs: number }, action: 
   }
   // pop-core returns any JSON body without a Code, such as API Gateway's own errors.
   const message = (answer as { message?: string } | null)?.message;
-  if (message === 'Missing Authentication Token') throw new CheckFailure(`got API Gateway's "${message}"`, MISSING_ROUTE);
+  if (isNoRouteMessage(message)) throw new CheckFailure(`got API Gateway's "${message}"`, MISSING_ROUTE);
   if (message === 'Internal server error') throw new CheckFailure(`got API Gateway's "${message}"`, FUNCTION_FAILED);
   throw new CheckFailure(`expected an error, got ${JSON.stringify(answer).slice(0, 200)}`);
 }
@@ -290,10 +292,18 @@ interface SendLists {
   readonly ExistList?: SendResult[];
 }
 
+/**
+ * API Gateway's answer for a path or method the API does not have: this stack's 404 listing the
+ * routes, or the plain 403 "Missing Authentication Token" of a stack deployed before it.
+ */
+function isNoRouteMessage(message: unknown): boolean {
+  return message === NO_ROUTE_BODY.message || message === 'Missing Authentication Token';
+}
+
 function expectGatewayRoute(answer: HttpAnswer): void {
   const message = parseJson(answer.text)?.message;
-  if (answer.status === 403 && message === 'Missing Authentication Token') {
-    throw new CheckFailure(`got 403 ${answer.text}`, MISSING_ROUTE);
+  if ((answer.status === NO_ROUTE_STATUS || answer.status === 403) && isNoRouteMessage(message)) {
+    throw new CheckFailure(`got ${answer.status} ${answer.text.slice(0, 160)}`, MISSING_ROUTE);
   }
   if (answer.status === 502 || (answer.status >= 500 && message === 'Internal server error')) {
     throw new CheckFailure(`got ${describe(answer)}`, FUNCTION_FAILED);
@@ -359,12 +369,13 @@ function unexpected(error: unknown, base: string): CheckFailure {
 }
 
 function describe(answer: HttpAnswer): string {
-  const title = titleOf(answer.text);
+  const title = headingOf(answer.text);
   return `${answer.status} ${answer.contentType.split(';')[0]} ${title ? `"${title}"` : answer.text.slice(0, 160)}`.trim();
 }
 
-function titleOf(html: string): string {
-  return /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '';
+/** The page's heading: its state, whatever product name the deployment gives it. */
+function headingOf(html: string): string {
+  return /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '';
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

@@ -11,6 +11,10 @@ export interface ServiceConfig {
   readonly mailFrom: string;
   /** `mailFrom` parsed: a malformed sender fails the cold start, not every send. */
   readonly sender: Sender;
+  /** Who is asking: named in every mail and on the page. */
+  readonly productName: string;
+  /** A folder of operator mail templates; unset: the built-in ones. */
+  readonly mailTemplatesDir?: string;
   readonly region: string;
   /** Local endpoints; unset in AWS. */
   readonly dynamodbEndpoint?: string;
@@ -48,6 +52,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     tableName: read('TABLE_NAME'),
     mailFrom: read('MAIL_FROM'),
     sender: senderOf(read('MAIL_FROM')),
+    productName: read('PRODUCT_NAME'),
+    mailTemplatesDir: read('MAIL_TEMPLATES_DIR'),
     region: env.AWS_REGION || FALLBACK_REGION,
     dynamodbEndpoint: read('DYNAMODB_ENDPOINT'),
     sesEndpoint: read('SES_ENDPOINT'),

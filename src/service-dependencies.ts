@@ -4,6 +4,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDbLimitCounters } from './adapters/dynamodb-limit-counters.js';
 import { DynamoDbNonceRegistry } from './adapters/dynamodb-nonce-registry.js';
 import { DynamoDbVerificationStore } from './adapters/dynamodb-verification-store.js';
+import { loadMailComposer } from './adapters/mail-template-folder.js';
 import { loadServiceSecrets, type ServiceSecrets } from './adapters/service-secrets.js';
 import { SesMailer } from './adapters/ses-mailer.js';
 import { loadConfig, type ServiceConfig } from './config.js';
@@ -72,11 +73,12 @@ export function createServiceDependencies(
     send: {
       store,
       mailer,
+      // Templates are read and compiled here, once per cold start.
+      mail: loadMailComposer(config),
       otps,
       clock,
       settings: {
         quota: config.quota,
-        otpTtlSeconds: config.otpTtlSeconds,
         // A pending record must outlive every token and code that can still act on it.
         pendingRetentionSeconds: Math.max(config.tokenTtlSeconds, config.quota.windowSeconds, config.otpTtlSeconds),
       },

@@ -16,6 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS, gatewayResponseOrigin } from '../../lambdas/http/cors.js';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../../lambdas/http/no-route.js';
 import { INVALID_TOKEN_BODY } from '../../lambdas/iam/iam-errors.js';
 import { ROUTES, type ApiName, type RouteDeclaration } from '../../lambdas/routes.js';
 
@@ -102,6 +103,7 @@ export class ServiceApi extends Construct {
     });
     this.addRoutes(props.functions);
     this.addCors();
+    this.answerUnknownRoutes();
     this.protectStage(props.webAclArn);
     this.acknowledgeCloudWatchRole();
     // RestApi adds an `Endpoint…` output of its own; the stack has one stably named URL output.
@@ -188,6 +190,20 @@ export class ServiceApi extends Construct {
     }
     this.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX });
     this.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX });
+  }
+
+  /**
+   * A method or path the API does not have gets a JSON 404 listing the routes, not API Gateway's
+   * 403 "Missing Authentication Token" (the routes have no API Gateway authorizer, so that
+   * response means only "no such route").
+   */
+  private answerUnknownRoutes(): void {
+    this.addGatewayResponse('NoSuchRoute', {
+      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      statusCode: String(NO_ROUTE_STATUS),
+      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'" },
+      templates: { 'application/json': JSON.stringify(NO_ROUTE_BODY) },
+    });
   }
 
   private protectStage(webAclArn: string | undefined): void {

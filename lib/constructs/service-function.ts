@@ -29,7 +29,12 @@ export interface ServiceFunctionProps {
   readonly statements: readonly PolicyStatement[];
   /** Reserved concurrency; undefined leaves the function unreserved. */
   readonly reservedConcurrency?: number;
+  /** Folders copied into the bundle, by their path inside it (e.g. the operator's mail templates). */
+  readonly bundledFolders?: Readonly<Record<string, string>>;
 }
+
+/** A path as one shell word. */
+const shellWord = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * One of the two Lambda functions: bundled ESM on nodejs24.x arm64, with its own role and log
@@ -82,6 +87,18 @@ export class ServiceFunction extends Construct {
         // CommonJS dependencies bundled into an ESM file still call require().
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
         forceDockerBundling: false,
+        ...(props.bundledFolders && Object.keys(props.bundledFolders).length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) =>
+                  Object.entries(props.bundledFolders!).map(
+                    ([target, source]) => `cp -R ${shellWord(source)} ${shellWord(`${outputDir}/${target}`)}`,
+                  ),
+              },
+            }
+          : {}),
       },
     });
     // Fixed logical id, so `sam local invoke <id>` and the docs can name the function.

@@ -261,7 +261,7 @@ describe('CORS (CORS_ALLOWED_ORIGINS)', () => {
     const gatewayResponses = new Map(
       ofType(json, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => [response.Properties.ResponseType as string, response.Properties as Json]),
     );
-    expect([...gatewayResponses.keys()].sort()).toEqual(['BAD_REQUEST_PARAMETERS', 'DEFAULT_4XX', 'DEFAULT_5XX']);
+    expect([...gatewayResponses.keys()].sort()).toEqual(['BAD_REQUEST_PARAMETERS', 'DEFAULT_4XX', 'DEFAULT_5XX', 'MISSING_AUTHENTICATION_TOKEN']);
     for (const response of gatewayResponses.values()) {
       expect(response.ResponseParameters).toMatchObject({
         'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.Origin',

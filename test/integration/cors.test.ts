@@ -11,6 +11,7 @@ import { parseAllowedOrigins } from '../../lambdas/http/cors.js';
 import { loadServiceDependencies } from '../../src/service-dependencies.js';
 import { startEmailVerification } from '../../src/start-email-verification.js';
 import { freshAddress } from '../support/fresh-address.js';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../../lambdas/http/no-route.js';
 
 const APP = 'https://app.example.com';
 const ADMIN = 'http://localhost:5173';
@@ -105,11 +106,11 @@ describe('preflight (OPTIONS) on the IAM routes', () => {
     expect(preflightPasses(answer, APP, ['authorization', 'x-custom'])).toBe(false);
   });
 
-  test('the RPC routes and the page have no preflight: API Gateway answers 403 as for any unknown method', async () => {
+  test('the RPC routes and the page have no preflight: the answer for any unknown method', async () => {
     for (const path of [ROUTES.rpcPost.path, ROUTES.showVerificationPage.path]) {
       const answer = await preflight(path, APP);
-      expect(answer.status).toBe(403);
-      expect(JSON.parse(answer.body)).toEqual({ message: 'Missing Authentication Token' });
+      expect(answer.status).toBe(NO_ROUTE_STATUS);
+      expect(JSON.parse(answer.body)).toEqual(NO_ROUTE_BODY);
     }
   });
 });
@@ -147,7 +148,7 @@ describe('actual requests from a page', () => {
 
   test("API Gateway's own errors (an unknown path) carry CORS headers", async () => {
     const answer = await send('POST', '/api/v1/users/no-such-route', { Origin: APP });
-    expect(answer.status).toBe(403);
+    expect(answer.status).toBe(NO_ROUTE_STATUS);
     expect(readableBy(answer, APP).readable).toBe(true);
   });
 });

@@ -53,7 +53,7 @@ test('a wrong URL: the first check fails with "wrong URL", the rest are skipped'
   expect(statuses(results).slice(1).every((status) => status === 'skip')).toBe(true);
 });
 
-test('a stage that is not in the path: API Gateway\'s 403, with the hint about the ApiUrl and its stage', async () => {
+test('a stage that is not in the path: API Gateway\'s no-route answer, with the hint about the ApiUrl and its stage', async () => {
   const results = await smoke({ url: `${api.baseUrl}/prod/` });
   expect(results[0]).toMatchObject({ status: 'fail', hint: expect.stringMatching(/ApiUrl output as it is, stage included/) });
 });
