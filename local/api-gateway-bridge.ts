@@ -37,6 +37,8 @@ export interface BridgeRoute {
   readonly resource?: string;
   /** Lambda function name shown in the context. */
   readonly functionName: string;
+  /** The function's timeout: the context's deadline. Default: the integration timeout. */
+  readonly functionTimeoutMs?: number;
   readonly handler: ProxyHandler | LazyHandler;
 }
 
@@ -110,7 +112,14 @@ export function bridgeRoutes(handlerOf: (api: ApiName) => ProxyHandler | LazyHan
   const handlers = new Map<ApiName, ProxyHandler | LazyHandler>();
   return Object.values(ROUTES).map((route) => {
     if (!handlers.has(route.api)) handlers.set(route.api, handlerOf(route.api));
-    return { method: route.method, path: route.path, functionName: FUNCTIONS[route.api].name, handler: handlers.get(route.api)! };
+    const fn = FUNCTIONS[route.api];
+    return {
+      method: route.method,
+      path: route.path,
+      functionName: fn.name,
+      functionTimeoutMs: fn.timeoutSeconds * 1000,
+      handler: handlers.get(route.api)!,
+    };
   });
 }
 
@@ -318,7 +327,7 @@ async function handleRequest(settings: BridgeSettings, req: IncomingMessage, res
   if (body === 'too-large') return refuseTooLarge(req, res, requestId);
 
   const event = eventOf(req, route, url, body, settings.stage, requestId);
-  const context = lambdaContext(route.functionName, settings.timeoutMs, settings.region);
+  const context = lambdaContext(route.functionName, route.functionTimeoutMs ?? settings.timeoutMs, settings.region);
   try {
     const handler = isLazy(route.handler) ? await route.handler.load() : route.handler;
     const outcome = await invokeWithin(handler, event, context, settings.timeoutMs - (Date.now() - started));

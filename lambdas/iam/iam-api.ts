@@ -9,6 +9,7 @@ import { logFieldsOf, requestLog, type LoggedContext } from '../../src/observabi
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { headerValue } from '../http/headers.js';
 import { jsonResponse } from '../http/json-response.js';
+import { budgetOf, requestBudgets } from '../http/request-budget.js';
 import { routeRequests, type ProxyRoute } from '../http/router.js';
 import { bearerToken } from './bearer-token.js';
 import { iamErrorResponse } from './iam-errors.js';
@@ -25,6 +26,7 @@ export function createIamHandler(deps: ServiceDependencies) {
       address: claims,
       lang: langFromAcceptLanguage(headerValue(event, 'accept-language')),
       clientIp: event.requestContext.identity.sourceIp,
+      budget: budgetOf(context),
     });
     return jsonResponse(201, { emailVerificationToken: nextToken });
   };
@@ -32,7 +34,7 @@ export function createIamHandler(deps: ServiceDependencies) {
   const verify: ProxyRoute = async (event, context) => {
     const claims = await deps.sessionTokens.read(bearerToken(event), deps.clock());
     logFieldsOf(context).email = maskEmail(claims.address);
-    await verifyWithCode(deps.verify, claims, verificationCodeFromBody(event));
+    await verifyWithCode(deps.verify, claims, verificationCodeFromBody(event), budgetOf(context));
     return jsonResponse(200, { email: claims.address, emailVerified: true });
   };
 
@@ -41,6 +43,7 @@ export function createIamHandler(deps: ServiceDependencies) {
   );
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
+    .use(requestBudgets())
     .use(requestLog('iam', deps.config.logLevel))
     .use({
       onError: (request) => {

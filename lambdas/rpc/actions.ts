@@ -14,6 +14,7 @@ import { sendBatch, type BatchRequest } from '../../src/domain/send-batch.js';
 import { verifyByLink } from '../../src/domain/verify-address.js';
 import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
+import type { TimeBudget } from '../../src/domain/time-budget.js';
 import type { LogFields } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { sortSendResults } from './send-results.js';
@@ -26,6 +27,7 @@ export interface ActionContext {
   /** Base URL of this API, for the link in the mail. */
   readonly publicBaseUrl: string;
   readonly logFields: LogFields;
+  readonly budget: TimeBudget;
 }
 
 export interface ActionResult {
@@ -58,14 +60,14 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     if (!token) throw missingParameter('Token');
     const claims = await deps.linkTokens.read(token, deps.clock());
     context.logFields.email = maskEmail(claims.address);
-    await verifyByLink(deps.verify, claims, clientIpParam(context.params));
+    await verifyByLink(deps.verify, claims, clientIpParam(context.params), context.budget);
     return { body: { RequestId: context.requestId } };
   },
 
   QueryEmailVerification: async (deps, context) => {
     const address = singleAddressParam(context.params);
     context.logFields.email = maskEmail(address.address);
-    const record = await deps.store.find(address.key);
+    const record = await deps.store.find(address.key, context.budget);
     if (!isLive(record, deps.clock())) throw new VerificationNotFoundError();
     return {
       body: {
@@ -95,6 +97,7 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
   const outcomes = await sendBatch(
     { ...deps.send, counters: deps.counters },
     {
+      budget: context.budget,
       entries,
       action,
       lang,

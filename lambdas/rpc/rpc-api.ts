@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { requestLog, type LoggedContext } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
+import { requestBudgets } from '../http/request-budget.js';
 import { routeRequests } from '../http/router.js';
 import { createRpcEndpoint } from './rpc-endpoint.js';
 import { verificationPage } from './verification-page.js';
@@ -17,6 +18,7 @@ export function createRpcHandler(deps: ServiceDependencies) {
     async () => verificationPage('invalid', 'en'),
   );
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
+    .use(requestBudgets())
     .use(requestLog('rpc', deps.config.logLevel))
     .handler(routes);
 }

@@ -13,9 +13,11 @@ import {
   type AuthenticatedCaller,
   type RpcRequest,
 } from '../../src/aliyun-rpc/index.js';
+import type { TimeBudget } from '../../src/domain/time-budget.js';
 import { logFieldsOf, type LogFields } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { headerValue } from '../http/headers.js';
+import { budgetOf } from '../http/request-budget.js';
 import type { ProxyRoute } from '../http/router.js';
 import { ACTIONS } from './actions.js';
 import { requestErrorOf } from './rpc-error-mapping.js';
@@ -36,7 +38,8 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
       const request = parseRpcRequest(event);
       // Refuses a Format that is neither JSON nor XML.
       responseFormatFor(request);
-      const caller = await admit(deps, request, logFields);
+      const budget = budgetOf(context);
+      const caller = await admit(deps, request, logFields, budget);
       const actionName = request.params.Action ?? '';
       if (request.params.Version !== API_VERSION) throw invalidVersion();
       const action = Object.hasOwn(ACTIONS, actionName) ? ACTIONS[actionName] : undefined;
@@ -47,6 +50,7 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
         requestId,
         publicBaseUrl: deps.config.publicBaseUrl ?? `https://${hostId}/${event.requestContext.stage}`,
         logFields,
+        budget,
       });
       return renderRpcBody(`${actionName}Response`, result.body, format, {
         ...(result.listItemNames ? { listItemNames: result.listItemNames } : {}),
@@ -61,14 +65,19 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
 }
 
 /** Authenticates the caller and claims its nonce, which is single-use per access key. */
-async function admit(deps: ServiceDependencies, request: RpcRequest, logFields: LogFields): Promise<AuthenticatedCaller> {
+async function admit(
+  deps: ServiceDependencies,
+  request: RpcRequest,
+  logFields: LogFields,
+  budget: TimeBudget,
+): Promise<AuthenticatedCaller> {
   const now = deps.clock();
   const caller = await authenticateRpcRequest(request, {
     lookupSecret: (accessKeyId) => deps.secrets.rpcAccessKeys.get(accessKeyId),
     now: new Date(now),
   });
   Object.assign(logFields, { accessKeyId: caller.accessKeyId, action: request.params.Action ?? '' });
-  if (!(await deps.nonces.claim(caller.accessKeyId, caller.nonce, now, caller.nonceExpiresAt.getTime()))) {
+  if (!(await deps.nonces.claim(caller.accessKeyId, caller.nonce, now, caller.nonceExpiresAt.getTime(), budget))) {
     throw signatureNonceUsed();
   }
   return caller;

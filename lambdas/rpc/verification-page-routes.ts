@@ -6,6 +6,7 @@ import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
 import { logFieldsOf } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
+import { budgetOf } from '../http/request-budget.js';
 import type { ProxyRoute } from '../http/router.js';
 import { pageStateOf } from './rpc-error-mapping.js';
 import { verificationPage, type PageState } from './verification-page.js';
@@ -24,7 +25,7 @@ export function createVerificationPageRoutes(deps: ServiceDependencies): { show:
     const state = await pageState(context, async () => {
       const claims = await deps.linkTokens.read(token, deps.clock());
       logFieldsOf(context).email = maskEmail(claims.address);
-      const record = await deps.store.find(claims.key);
+      const record = await deps.store.find(claims.key, budgetOf(context));
       if (!isLive(record, deps.clock())) return 'not-found';
       return record.status === 'verified' ? 'already-verified' : 'confirm';
     });
@@ -37,7 +38,7 @@ export function createVerificationPageRoutes(deps: ServiceDependencies): { show:
     const state = await pageState(context, async () => {
       const claims = await deps.linkTokens.read(form.get('token') ?? '', deps.clock());
       logFieldsOf(context).email = maskEmail(claims.address);
-      await verifyByLink(deps.verify, claims, event.requestContext.identity.sourceIp);
+      await verifyByLink(deps.verify, claims, event.requestContext.identity.sourceIp, budgetOf(context));
       return 'verified';
     });
     return verificationPage(state, lang);
