@@ -50,6 +50,11 @@ export interface DynamoDbLocalOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly startTimeoutMs?: number;
+  /**
+   * A directory to keep the data in, so a DynamoDB Local started again on it (after a crash or a
+   * kill) has the same tables and items. Default: in memory.
+   */
+  readonly dataDir?: string;
 }
 
 /**
@@ -129,8 +134,8 @@ interface JavaProcess {
   exitStatus(): string | undefined;
 }
 
-function spawnJava(port: number): JavaProcess {
-  const child = spawnDynamoDbLocal({ port, sharedDb: true, detached: true, stdio: 'pipe' });
+function spawnJava(port: number, dataDir: string | undefined): JavaProcess {
+  const child = spawnDynamoDbLocal({ port, sharedDb: true, detached: true, stdio: 'pipe', ...(dataDir ? { path: dataDir } : {}) });
   let output = '';
   let spawnError: NodeJS.ErrnoException | undefined;
   let exitStatus: string | undefined;
@@ -214,7 +219,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const port = requested === 0 ? await findFreePort() : requested;
   if (requested !== 0) await assertPortFree(requested, 'DynamoDB Local', 'DYNAMODB_PORT');
   const endpoint = localUrl(port);
-  const java = spawnJava(port);
+  const java = spawnJava(port, options.dataDir);
   const stop = stopperOf(java);
   try {
     await waitUntilAnswering(java, endpoint, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);

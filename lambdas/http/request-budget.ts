@@ -17,7 +17,7 @@ export function requestBudget(event: Pick<APIGatewayProxyEvent, 'requestContext'
   const receivedAt = event.requestContext?.requestTimeEpoch;
   const gatewayLeft = Number.isFinite(receivedAt) ? API_GATEWAY_TIMEOUT_MS - (now - receivedAt) : API_GATEWAY_TIMEOUT_MS;
   const functionLeft = context.getRemainingTimeInMillis();
-  return TimeBudget.ofMs(Math.min(gatewayLeft, functionLeft) - ANSWER_MARGIN_MS);
+  return TimeBudget.until(now + Math.max(0, Math.min(gatewayLeft, functionLeft) - ANSWER_MARGIN_MS));
 }
 
 const BUDGETS = new WeakMap<Context, TimeBudget>();

@@ -39,6 +39,11 @@ export class TimeBudget {
     return new TimeBudget(clock() + Math.max(0, ms), clock);
   }
 
+  /** A budget ending at `deadline` (epoch ms). */
+  static until(deadline: number, clock: () => number = Date.now): TimeBudget {
+    return new TimeBudget(deadline, clock);
+  }
+
   /** No deadline of its own: for callers outside a request (the CLI, library use, tests). */
   static unbounded(clock: () => number = Date.now): TimeBudget {
     return new TimeBudget(Infinity, clock);
