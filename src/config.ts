@@ -26,6 +26,8 @@ export interface ServiceConfig {
   readonly publicBaseUrl?: string;
   readonly rpc: {
     readonly maxEmails: number;
+    /** Query string or form body, in bytes; larger requests are refused before any parsing. */
+    readonly maxRequestBytes: number;
     readonly maxVerificationsPerDay: number;
     readonly maxPerClientIpPerHour: number;
     readonly batchConcurrency: number;
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     publicBaseUrl: read('PUBLIC_BASE_URL'),
     rpc: {
       maxEmails: read('RPC_MAX_EMAILS'),
+      maxRequestBytes: read('RPC_MAX_REQUEST_BYTES'),
       maxVerificationsPerDay: read('RPC_MAX_VERIFICATIONS_PER_DAY'),
       maxPerClientIpPerHour: read('RPC_MAX_PER_CLIENT_IP_PER_HOUR'),
       batchConcurrency: read('RPC_BATCH_CONCURRENCY'),

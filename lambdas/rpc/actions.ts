@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import {
   invalidParameter,
   missingEmail,
@@ -6,6 +5,7 @@ import {
   type RpcBody,
 } from '../../src/aliyun-rpc/index.js';
 import { normalizeEmailAddress, type EmailAddress } from '../../src/domain/address.js';
+import { parseClientIp, type ClientIp } from '../../src/domain/client-ip.js';
 import { parseEmailList } from '../../src/domain/email-list.js';
 import { VerificationNotFoundError } from '../../src/domain/errors.js';
 import { parseLang, type Lang } from '../../src/domain/lang.js';
@@ -60,7 +60,7 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     if (!token) throw missingParameter('Token');
     const claims = await deps.linkTokens.read(token, deps.clock());
     context.logFields.email = maskEmail(claims.address);
-    await verifyByLink(deps.verify, claims, clientIpParam(context.params), context.budget);
+    await verifyByLink(deps.verify, claims, clientIpParam(context.params)?.address, context.budget);
     return { body: { RequestId: context.requestId } };
   },
 
@@ -101,10 +101,10 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
       entries,
       action,
       lang,
-      ...(clientIp ? { clientIp } : {}),
+      ...(clientIp ? { clientIp: clientIp.address } : {}),
       limits: requestLimits(
         { maxPerAccountPerDay: deps.config.rpc.maxVerificationsPerDay, maxPerClientIpPerHour: deps.config.rpc.maxPerClientIpPerHour },
-        { accountId: context.accessKeyId, ...(clientIp ? { clientIp } : {}) },
+        { accountId: context.accessKeyId, ...(clientIp ? { clientIpKey: clientIp.limitKey } : {}) },
         deps.clock(),
       ),
       concurrency: deps.config.rpc.batchConcurrency,
@@ -124,10 +124,12 @@ function langParam(params: Readonly<Record<string, string>>): Lang {
   return lang;
 }
 
-function clientIpParam(params: Readonly<Record<string, string>>): string | undefined {
-  const ip = params.UserClientIp?.trim();
-  if (!ip) return undefined;
-  if (isIP(ip) === 0) throw invalidParameter('UserClientIp', 'It must be an IPv4 or IPv6 address.');
+/** The end user's IP, canonical; refused unless it is one IPv4 or IPv6 address (no zone id). */
+function clientIpParam(params: Readonly<Record<string, string>>): ClientIp | undefined {
+  const text = params.UserClientIp?.trim();
+  if (!text) return undefined;
+  const ip = parseClientIp(text);
+  if (!ip) throw invalidParameter('UserClientIp', 'It must be an IPv4 or IPv6 address, without a zone id.');
   return ip;
 }
 

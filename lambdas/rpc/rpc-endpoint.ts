@@ -1,5 +1,6 @@
 import {
   answerFormatOf,
+  assertRequestSize,
   authenticateRpcRequest,
   internalError,
   invalidActionNotFound,
@@ -25,16 +26,19 @@ import { requestErrorOf } from './rpc-error-mapping.js';
 export const API_VERSION = '2018-01-29';
 
 /**
- * The signed RPC endpoint: parse, authenticate, claim the nonce, dispatch. Every answer, errors
- * included, is in the format the request asked for, and every failure in Aliyun's error shape.
+ * The signed RPC endpoint: check the size, parse, authenticate, claim the nonce, dispatch. Every
+ * answer, errors included, is in the format the request asked for, and every failure in Aliyun's
+ * error shape.
  */
 export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
   return async (event, context) => {
     const requestId = event.requestContext.requestId;
     const hostId = event.requestContext.domainName ?? headerValue(event, 'host') ?? '';
-    const format = answerFormatOf(event);
+    const format = answerFormatOf(event, deps.config.rpc.maxRequestBytes);
     const logFields = logFieldsOf(context);
     try {
+      // Before anything reads the request: an oversized one costs no parsing or signature work.
+      assertRequestSize(event, deps.config.rpc.maxRequestBytes);
       const request = parseRpcRequest(event);
       // Refuses a Format that is neither JSON nor XML.
       responseFormatFor(request);

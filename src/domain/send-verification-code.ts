@@ -14,7 +14,7 @@ import type { Mailer, OutgoingMail, SendCommand, SendOutcome, SendReceipt, Verif
 import { decideQuota, fitSendLog, fitSentCodes, type QuotaPolicy } from './quota.js';
 import { undoSend } from './send-undo.js';
 import { TimeBudget, TimeBudgetExhaustedError } from './time-budget.js';
-import { isLive, type VerificationRecord } from './verification-record.js';
+import { isLive } from './verification-record.js';
 
 export interface SendDependencies {
   readonly store: VerificationStore;
@@ -60,6 +60,9 @@ export interface RecordedSend extends SendResult {
 }
 
 export type SendMode = 'start' | 'start-only' | 'resend';
+
+/** Conditional writes one send may try while concurrent sends keep moving its record. */
+const MAX_RECORD_ROUNDS = 6;
 
 /**
  * Starts a verification: a new pending record and its first code. For an address already
@@ -170,11 +173,23 @@ async function recordResend(
   budget: TimeBudget | undefined,
 ): Promise<Extract<SendOutcome, { kind: 'recorded' }>> {
   let attempt: SendCommand = command;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < MAX_RECORD_ROUNDS; round++) {
     const outcome = await inStage('save-verification', () => deps.store.recordResend(attempt, budget));
     if (outcome.kind === 'recorded') return outcome;
     const current = outcome.current;
-    throwRefusal(current, command);
+    if (!isLive(current, attempt.now)) throw new VerificationNotFoundError();
+    if (current.status === 'verified') throw new AlreadyVerifiedError();
+    const decision = decideQuota(current.sendLog, command.policy, attempt.now);
+    if (!decision.allowed) {
+      // A concurrent send may have been stamped after this request read its clock: it is the
+      // quota as of now, not as of that read, that refuses or allows.
+      const later = Math.max(deps.clock(), ...current.sendLog);
+      if (later > attempt.now && decideQuota(current.sendLog, command.policy, later).allowed) {
+        attempt = { ...attempt, now: later };
+        continue;
+      }
+      throw new QuotaExceededError(decision.retryAfterSeconds);
+    }
     const slots = command.policy.maxPerWindow;
     if (current.sendLog.length !== slots || current.sentCodes?.length !== current.sendLog.length) {
       // The log was written under another RESEND_MAX_PER_WINDOW, or before codes were logged:
@@ -188,21 +203,9 @@ async function recordResend(
       // face a fresh guess allowance, so no code ever meets more than the guess limit. The send
       // logs the count it resets, so that taking it back can restore it.
       attempt = { ...attempt, dropPreviousCode: true, expectedGuesses: current.guesses };
-    } else {
-      break;
     }
+    // Otherwise the record moved between the write and the refusal it returned: try again.
   }
   // Concurrent sends keep moving the record: report the shortest sensible wait.
   throw new QuotaExceededError(1);
-}
-
-/** Throws the domain error that explains why a send was refused, unless nothing explains it. */
-function throwRefusal(
-  current: VerificationRecord | undefined,
-  command: SendCommand,
-): asserts current is VerificationRecord {
-  if (!isLive(current, command.now)) throw new VerificationNotFoundError();
-  if (current.status === 'verified') throw new AlreadyVerifiedError();
-  const decision = decideQuota(current.sendLog, command.policy, command.now);
-  if (!decision.allowed) throw new QuotaExceededError(decision.retryAfterSeconds);
 }

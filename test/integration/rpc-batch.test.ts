@@ -343,7 +343,7 @@ test('an address refused for its own reason reports that reason and spends no pe
   expect(codesOf(answers.flatMap((answer) => answer.FailList))).toEqual({ SendTokenQuotaExceeded: 60 });
   expect(submitted.SuccessList.map((entry) => entry.Email)).toEqual(fresh);
   // Units are spent only by addresses that mail: the counter holds exactly the three.
-  const [, ipLimit] = requestLimits({ maxPerAccountPerDay: 500, maxPerClientIpPerHour: 3 }, { accountId: api.key.accessKeyId, clientIp: ip }, Date.now());
+  const [, ipLimit] = requestLimits({ maxPerAccountPerDay: 500, maxPerClientIpPerHour: 3 }, { accountId: api.key.accessKeyId, clientIpKey: ip }, Date.now());
   const counter = await new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: process.env.AWS_REGION ?? 'us-east-1' }).send(
     new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: { pk: { S: `LIMIT#${ipLimit!.counterKey}` } }, ConsistentRead: true }),
   );
