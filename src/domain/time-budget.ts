@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * How long a request may still spend on its dependencies: a deadline and a signal that fires at
  * it. A handler starts one per request from the time its function and API Gateway leave it;
@@ -8,7 +10,7 @@
  * writes or mails afterwards.
  */
 export class TimeBudget {
-  private readonly controller = new AbortController();
+  private readonly controller = newController();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private detach: (() => void) | undefined;
 
@@ -91,6 +93,16 @@ export class TimeBudget {
     this.detach?.();
     this.detach = undefined;
   }
+}
+
+/**
+ * Every call of a request and every budget derived from it listens on the request's signal: a
+ * batch of 50 addresses has well over Node's default 10 listeners, all removed when done.
+ */
+function newController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(Infinity, controller.signal);
+  return controller;
 }
 
 /** The deadline of a budget passed before its work was done. */
