@@ -6,7 +6,8 @@
  * it was (or, for a write the stall swallowed, as the README's rule says), and works again when
  * the dependency is back, without a restart.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -44,6 +45,11 @@ afterAll(() => {
   originalLog(`[dependency-faults] slowest answer per fault (ms): ${JSON.stringify(worst)}`);
 });
 
+// Java takes seconds to start: it starts with the file, and the SES cases run meanwhile.
+const dataDir = mkdtempSync(path.join(tmpdir(), 'ddb-faults-'));
+const ownDynamoDb = startDynamoDbLocal({ dataDir });
+ownDynamoDb.catch(() => undefined);
+
 function note(fault: string, ms: number): void {
   worst[fault] = Math.max(worst[fault] ?? 0, ms);
   expect(ms).toBeLessThan(ANSWER_BOUND_MS);
@@ -70,15 +76,223 @@ async function mailCount(email: string): Promise<number> {
   return (await mailsTo(email)).length;
 }
 
+// Independent of each other (own peers, own services, own addresses) and mostly waiting: they run
+// side by side.
+describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving peer)', () => {
+  const key = freshAccessKey('ses-faults');
+  let working: InProcessService;
+  let raw: ReturnType<typeof rawReader>;
+
+  beforeAll(async () => {
+    working = await inProcessService({ RESEND_COOLDOWN_SECONDS: '0' }, { key });
+    raw = rawReader(process.env.DYNAMODB_ENDPOINT!);
+  });
+  afterAll(() => raw?.destroy());
+
+  /** Addresses with one mail each: `iam` in the IAM loop (with its token), `rpc` submitted by RPC. */
+  async function started(label: string, rpcCount: number) {
+    const iam = freshAddress(`${label}-iam`);
+    const token = await startEmailVerification(iam, { dependencies: working.deps });
+    const rpc = freshAddresses(rpcCount, `${label}-rpc`);
+    await submit(working, rpc);
+    const before = new Map<string, Item | undefined>();
+    for (const email of [iam, ...rpc]) before.set(email, await raw.item(email));
+    return { iam, token, code: extractCode((await mailsTo(iam))[0]!), rpc, before };
+  }
+
+  async function expectUnchanged(before: Map<string, Item | undefined>): Promise<void> {
+    for (const [email, item] of before) {
+      expect([email, await raw.item(email)]).toEqual([email, item]);
+      expect([email, await mailCount(email)]).toEqual([email, 1]);
+    }
+  }
+
+  test.concurrent('stalled (accepts, never answers): IAM email 0, SendEmailFailed for the batch in one SES timeout, nothing charged; back without a restart', async () => {
+    const peer = await startStallingPeer(SES_ENDPOINT);
+    try {
+      // One address at a time: without the batch giving up after the first timeout, three
+      // addresses would take three SES timeouts.
+      const stalled = await inProcessService({ SES_ENDPOINT: peer.endpoint, RESEND_COOLDOWN_SECONDS: '0', RPC_BATCH_CONCURRENCY: '1' }, { key });
+      const { iam, token, code, rpc, before } = await started('ses-stall', 3);
+      const [resend, batch] = await Promise.all([
+        timed(stalled.invoke('iam', iamEvent('resendCode', token))),
+        timed(stalled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc.join(','), Format: 'JSON' }))),
+      ]);
+      note('ses-stalled', resend.ms);
+      note('ses-stalled', batch.ms);
+      expect([resend.value.statusCode, json(resend.value)]).toMatchObject([500, { group: 'email', code: 0 }]);
+      const lists = json(batch.value) as unknown as SendLists;
+      expect(lists.SuccessList).toEqual([]);
+      expect(lists.FailList.map((entry) => [entry.Email, entry.Code])).toEqual(rpc.map((email) => [email, 'SendEmailFailed']));
+      // Every abandoned SES connection was closed by the client when it gave up.
+      await sleep(200);
+      expect(peer.held().closedByClient).toBe(peer.held().accepted);
+      await expectUnchanged(before);
+
+      peer.recover();
+      expect((await stalled.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
+      const again = json(await stalled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc[0]!, Format: 'JSON' })));
+      expect((again as unknown as SendLists).SuccessList).toHaveLength(1);
+      // The code mailed before the outage still verifies.
+      expect((await stalled.invoke('iam', iamEvent('verifyCode', token, { code }))).statusCode).toBe(200);
+      expect(await mailCount(iam)).toBe(2);
+    } finally {
+      await peer.close();
+    }
+  }, 60_000);
+
+  test.concurrent('failing (InternalFailure, retried within the budget): IAM email 0, SendEmailFailed, nothing charged; back without a restart', async () => {
+    const impostor = await startSesImpostor(SES_ENDPOINT, () => 'fail');
+    try {
+      const failing = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
+      const { iam, token, code, rpc, before } = await started('ses-fail', 2);
+      const [resend, batch] = await Promise.all([
+        timed(failing.invoke('iam', iamEvent('resendCode', token))),
+        timed(failing.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc.join(','), Format: 'JSON' }))),
+      ]);
+      note('ses-failing', resend.ms);
+      note('ses-failing', batch.ms);
+      expect([resend.value.statusCode, json(resend.value)]).toMatchObject([500, { group: 'email', code: 0 }]);
+      expect((json(batch.value) as unknown as SendLists).FailList.map((entry) => entry.Code)).toEqual(['SendEmailFailed', 'SendEmailFailed']);
+      // The SDK retried each mail (a 5xx is worth retrying) before giving up.
+      expect(impostor.attempts.get(iam)?.length).toBeGreaterThan(1);
+      await expectUnchanged(before);
+
+      impostor.decide(() => 'forward');
+      expect((await failing.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
+      expect((await failing.invoke('iam', iamEvent('verifyCode', token, { code }))).statusCode).toBe(200);
+    } finally {
+      await impostor.close();
+    }
+  }, 60_000);
+
+  test.concurrent('throttled once (Throttling): the resend succeeds after a bounded backoff, one mail, charged once', async () => {
+    const email = freshAddress('ses-throttle-single');
+    const impostor = await startSesImpostor(SES_ENDPOINT, (recipient, attempt) => (recipient === email && attempt === 1 ? 'throttle' : 'forward'));
+    try {
+      const throttled = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
+      const token = await startEmailVerification(email, { dependencies: working.deps });
+      const sendsBefore = (await working.deps.store.find(email))!.sendLog.filter(Boolean).length;
+      const answer = await timed(throttled.invoke('iam', iamEvent('resendCode', token)));
+      note('ses-throttled', answer.ms);
+      expect(answer.value.statusCode).toBe(201);
+      expect(impostor.attempts.get(email)).toEqual(['throttle', 'forward']);
+      expect(await mailCount(email)).toBe(2);
+      expect((await working.deps.store.find(email))!.sendLog.filter(Boolean)).toHaveLength(sendsBefore + 1);
+    } finally {
+      await impostor.close();
+    }
+  }, 30_000);
+
+  test.concurrent('throttled in a batch: retries are held back; always-throttled addresses end SendEmailFailed uncharged, once-throttled ones succeed after a bounded backoff or fail uncharged', async () => {
+    const always = freshAddresses(6, 'ses-throttle-always');
+    const once = freshAddresses(2, 'ses-throttle-once');
+    const rule = (recipient: string, attempt: number): SesVerdict =>
+      always.includes(recipient) || (once.includes(recipient) && attempt === 1) ? 'throttle' : 'forward';
+    const impostor = await startSesImpostor(SES_ENDPOINT, rule);
+    try {
+      const throttled = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
+      await submit(working, [...always, ...once]);
+      const unaffected = freshAddresses(2, 'ses-throttle-ok');
+      await submit(working, unaffected);
+      const before = new Map<string, Item | undefined>();
+      for (const email of [...always, ...once]) before.set(email, await raw.item(email));
+
+      const batch = [unaffected[0]!, ...always.slice(0, 3), once[0]!, ...always.slice(3), once[1]!, unaffected[1]!];
+      const answer = await timed(throttled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: batch.join(','), Format: 'JSON' })));
+      note('ses-throttled', answer.ms);
+      const lists = json(answer.value) as unknown as SendLists;
+      const codeOf = (email: string) => [...lists.SuccessList, ...lists.FailList].find((entry) => entry.Email === email)?.Code;
+      for (const email of unaffected) expect([email, codeOf(email), await mailCount(email)]).toEqual([email, 'Success', 2]);
+      for (const email of always) {
+        expect([email, codeOf(email), await mailCount(email), await raw.item(email)]).toEqual([email, 'SendEmailFailed', 1, before.get(email)]);
+        // Retries are held back (adaptive mode) and bounded, then given up within the budget.
+        expect(impostor.attempts.get(email)!.length).toBeLessThanOrEqual(3);
+      }
+      for (const email of once) {
+        const code = codeOf(email);
+        if (code === 'Success') {
+          expect([email, await mailCount(email), impostor.attempts.get(email)]).toEqual([email, 2, ['throttle', 'forward']]);
+        } else {
+          expect([email, code, await mailCount(email), await raw.item(email)]).toEqual([email, 'SendEmailFailed', 1, before.get(email)]);
+        }
+      }
+      expect(lists.SuccessList.length).toBeGreaterThanOrEqual(2);
+      // After the first Throttling the client slows the whole function instance down (adaptive
+      // retry mode): far fewer than the three tries each that independent retries would make.
+      const throttledAttempts = [...always, ...once].reduce((sum, email) => sum + impostor.attempts.get(email)!.length, 0);
+      expect(throttledAttempts).toBeLessThanOrEqual(12);
+    } finally {
+      await impostor.close();
+    }
+  }, 60_000);
+
+  test.concurrent('N overlapping sends to one address while SES fails leave its quota and live codes as they were; then the next send goes out and the earlier code verifies', async () => {
+    const impostor = await startSesImpostor(SES_ENDPOINT, () => 'fail');
+    try {
+      const failing = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
+      const email = freshAddress('ses-overlap');
+      const address = normalizeEmailAddress(email);
+      const token = await startEmailVerification(email, { dependencies: working.deps });
+      const first = extractCode((await mailsTo(email))[0]!);
+      expect((await working.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
+      const second = extractCode((await mailsTo(email))[1]!);
+      const essentials = async () => {
+        const record = (await working.deps.store.find(address.key))!;
+        return { sendLog: record.sendLog, current: record.currentOtp, previous: record.previousOtp, guesses: record.guesses };
+      };
+      const before = await essentials();
+
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all([
+          ...Array.from({ length: 4 }, () => failing.invoke('iam', iamEvent('resendCode', token))),
+          ...Array.from({ length: 2 }, () =>
+            failing.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: email, Format: 'JSON' })),
+          ),
+        ]);
+        for (const answer of answers.slice(0, 4)) expect([500, 429]).toContain(answer.statusCode);
+        expect(await essentials()).toEqual(before);
+      }
+      expect(await mailCount(email)).toBe(2);
+
+      impostor.decide(() => 'forward');
+      expect((await failing.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
+      expect(await mailCount(email)).toBe(3);
+      // Both codes mailed before the outage were still live when it ended; the one before the
+      // newest is the previous code now, and verifies.
+      expect((await failing.invoke('iam', iamEvent('verifyCode', token, { code: second }))).statusCode).toBe(200);
+      expect(first).toMatch(/^\d{6}$/);
+    } finally {
+      await impostor.close();
+    }
+  }, 60_000);
+});
+
+describe('Secrets Manager unreachable at cold start', () => {
+  test.concurrent('loading the secrets fails within the cap instead of hanging the init', async () => {
+    const peer = await startStallingPeer();
+    const previous = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = peer.endpoint;
+    try {
+      const env = { ...process.env, TOKEN_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:token' };
+      const outcome = await timed(loadServiceSecrets(env).then(() => 'loaded', (error: Error) => error.name));
+      note('secrets-stalled', outcome.ms);
+      expect(outcome.value).toBe('DependencyTimeoutError');
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = previous;
+      await peer.close();
+    }
+  });
+});
+
 describe('DynamoDB down (a DynamoDB Local this file owns)', () => {
-  let dataDir: string;
   let dynamodb: DynamoDbLocal;
   let service: InProcessService;
   let raw: ReturnType<typeof rawReader>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'ddb-faults-'));
-    dynamodb = await startDynamoDbLocal({ dataDir });
+    dynamodb = await ownDynamoDb;
     await createServiceTable(dynamodb.endpoint, TABLE);
     service = await inProcessService({ DYNAMODB_ENDPOINT: dynamodb.endpoint, RESEND_COOLDOWN_SECONDS: '0' });
     raw = rawReader(dynamodb.endpoint);
@@ -180,212 +394,4 @@ describe('DynamoDB down (a DynamoDB Local this file owns)', () => {
     expect((await service.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
     expect((await service.invoke('iam', iamEvent('verifyCode', token, { code: mailedCode }))).statusCode).toBe(200);
   }, 90_000);
-});
-
-describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving peer)', () => {
-  const key = freshAccessKey('ses-faults');
-  let working: InProcessService;
-  let raw: ReturnType<typeof rawReader>;
-
-  beforeAll(async () => {
-    working = await inProcessService({ RESEND_COOLDOWN_SECONDS: '0' }, { key });
-    raw = rawReader(process.env.DYNAMODB_ENDPOINT!);
-  });
-  afterAll(() => raw?.destroy());
-
-  /** Addresses with one mail each: `iam` in the IAM loop (with its token), `rpc` submitted by RPC. */
-  async function started(label: string, rpcCount: number) {
-    const iam = freshAddress(`${label}-iam`);
-    const token = await startEmailVerification(iam, { dependencies: working.deps });
-    const rpc = freshAddresses(rpcCount, `${label}-rpc`);
-    await submit(working, rpc);
-    const before = new Map<string, Item | undefined>();
-    for (const email of [iam, ...rpc]) before.set(email, await raw.item(email));
-    return { iam, token, code: extractCode((await mailsTo(iam))[0]!), rpc, before };
-  }
-
-  async function expectUnchanged(before: Map<string, Item | undefined>): Promise<void> {
-    for (const [email, item] of before) {
-      expect([email, await raw.item(email)]).toEqual([email, item]);
-      expect([email, await mailCount(email)]).toEqual([email, 1]);
-    }
-  }
-
-  test('stalled (accepts, never answers): IAM email 0, SendEmailFailed for the batch in one SES timeout, nothing charged; back without a restart', async () => {
-    const peer = await startStallingPeer(SES_ENDPOINT);
-    try {
-      // One address at a time: without the batch giving up after the first timeout, three
-      // addresses would take three SES timeouts.
-      const stalled = await inProcessService({ SES_ENDPOINT: peer.endpoint, RESEND_COOLDOWN_SECONDS: '0', RPC_BATCH_CONCURRENCY: '1' }, { key });
-      const { iam, token, code, rpc, before } = await started('ses-stall', 3);
-      const [resend, batch] = await Promise.all([
-        timed(stalled.invoke('iam', iamEvent('resendCode', token))),
-        timed(stalled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc.join(','), Format: 'JSON' }))),
-      ]);
-      note('ses-stalled', resend.ms);
-      note('ses-stalled', batch.ms);
-      expect([resend.value.statusCode, json(resend.value)]).toMatchObject([500, { group: 'email', code: 0 }]);
-      const lists = json(batch.value) as unknown as SendLists;
-      expect(lists.SuccessList).toEqual([]);
-      expect(lists.FailList.map((entry) => [entry.Email, entry.Code])).toEqual(rpc.map((email) => [email, 'SendEmailFailed']));
-      // Every abandoned SES connection was closed by the client when it gave up.
-      await sleep(200);
-      expect(peer.held().closedByClient).toBe(peer.held().accepted);
-      await expectUnchanged(before);
-
-      peer.recover();
-      expect((await stalled.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
-      const again = json(await stalled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc[0]!, Format: 'JSON' })));
-      expect((again as unknown as SendLists).SuccessList).toHaveLength(1);
-      // The code mailed before the outage still verifies.
-      expect((await stalled.invoke('iam', iamEvent('verifyCode', token, { code }))).statusCode).toBe(200);
-      expect(await mailCount(iam)).toBe(2);
-    } finally {
-      await peer.close();
-    }
-  }, 60_000);
-
-  test('failing (InternalFailure, retried within the budget): IAM email 0, SendEmailFailed, nothing charged; back without a restart', async () => {
-    const impostor = await startSesImpostor(SES_ENDPOINT, () => 'fail');
-    try {
-      const failing = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
-      const { iam, token, code, rpc, before } = await started('ses-fail', 2);
-      const [resend, batch] = await Promise.all([
-        timed(failing.invoke('iam', iamEvent('resendCode', token))),
-        timed(failing.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc.join(','), Format: 'JSON' }))),
-      ]);
-      note('ses-failing', resend.ms);
-      note('ses-failing', batch.ms);
-      expect([resend.value.statusCode, json(resend.value)]).toMatchObject([500, { group: 'email', code: 0 }]);
-      expect((json(batch.value) as unknown as SendLists).FailList.map((entry) => entry.Code)).toEqual(['SendEmailFailed', 'SendEmailFailed']);
-      // The SDK retried each mail (a 5xx is worth retrying) before giving up.
-      expect(impostor.attempts.get(iam)?.length).toBeGreaterThan(1);
-      await expectUnchanged(before);
-
-      impostor.decide(() => 'forward');
-      expect((await failing.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
-      expect((await failing.invoke('iam', iamEvent('verifyCode', token, { code }))).statusCode).toBe(200);
-    } finally {
-      await impostor.close();
-    }
-  }, 60_000);
-
-  test('throttled once (Throttling): the resend succeeds after a bounded backoff, one mail, charged once', async () => {
-    const email = freshAddress('ses-throttle-single');
-    const impostor = await startSesImpostor(SES_ENDPOINT, (recipient, attempt) => (recipient === email && attempt === 1 ? 'throttle' : 'forward'));
-    try {
-      const throttled = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
-      const token = await startEmailVerification(email, { dependencies: working.deps });
-      const sendsBefore = (await working.deps.store.find(email))!.sendLog.filter(Boolean).length;
-      const answer = await timed(throttled.invoke('iam', iamEvent('resendCode', token)));
-      note('ses-throttled', answer.ms);
-      expect(answer.value.statusCode).toBe(201);
-      expect(impostor.attempts.get(email)).toEqual(['throttle', 'forward']);
-      expect(await mailCount(email)).toBe(2);
-      expect((await working.deps.store.find(email))!.sendLog.filter(Boolean)).toHaveLength(sendsBefore + 1);
-    } finally {
-      await impostor.close();
-    }
-  }, 30_000);
-
-  test('throttled in a batch: retries are held back; always-throttled addresses end SendEmailFailed uncharged, once-throttled ones succeed after a bounded backoff or fail uncharged', async () => {
-    const always = freshAddresses(6, 'ses-throttle-always');
-    const once = freshAddresses(2, 'ses-throttle-once');
-    const rule = (recipient: string, attempt: number): SesVerdict =>
-      always.includes(recipient) || (once.includes(recipient) && attempt === 1) ? 'throttle' : 'forward';
-    const impostor = await startSesImpostor(SES_ENDPOINT, rule);
-    try {
-      const throttled = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
-      await submit(working, [...always, ...once]);
-      const unaffected = freshAddresses(2, 'ses-throttle-ok');
-      await submit(working, unaffected);
-      const before = new Map<string, Item | undefined>();
-      for (const email of [...always, ...once]) before.set(email, await raw.item(email));
-
-      const batch = [unaffected[0]!, ...always.slice(0, 3), once[0]!, ...always.slice(3), once[1]!, unaffected[1]!];
-      const answer = await timed(throttled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: batch.join(','), Format: 'JSON' })));
-      note('ses-throttled', answer.ms);
-      const lists = json(answer.value) as unknown as SendLists;
-      const codeOf = (email: string) => [...lists.SuccessList, ...lists.FailList].find((entry) => entry.Email === email)?.Code;
-      for (const email of unaffected) expect([email, codeOf(email), await mailCount(email)]).toEqual([email, 'Success', 2]);
-      for (const email of always) {
-        expect([email, codeOf(email), await mailCount(email), await raw.item(email)]).toEqual([email, 'SendEmailFailed', 1, before.get(email)]);
-        // Retries are held back (adaptive mode) and bounded, then given up within the budget.
-        expect(impostor.attempts.get(email)!.length).toBeLessThanOrEqual(3);
-      }
-      for (const email of once) {
-        const code = codeOf(email);
-        if (code === 'Success') {
-          expect([email, await mailCount(email), impostor.attempts.get(email)]).toEqual([email, 2, ['throttle', 'forward']]);
-        } else {
-          expect([email, code, await mailCount(email), await raw.item(email)]).toEqual([email, 'SendEmailFailed', 1, before.get(email)]);
-        }
-      }
-      expect(lists.SuccessList.length).toBeGreaterThanOrEqual(2);
-      // After the first Throttling the client slows the whole function instance down (adaptive
-      // retry mode): far fewer than the three tries each that independent retries would make.
-      const throttledAttempts = [...always, ...once].reduce((sum, email) => sum + impostor.attempts.get(email)!.length, 0);
-      expect(throttledAttempts).toBeLessThanOrEqual(12);
-    } finally {
-      await impostor.close();
-    }
-  }, 60_000);
-
-  test('N overlapping sends to one address while SES fails leave its quota and live codes as they were; then the next send goes out and the earlier code verifies', async () => {
-    const impostor = await startSesImpostor(SES_ENDPOINT, () => 'fail');
-    try {
-      const failing = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
-      const email = freshAddress('ses-overlap');
-      const address = normalizeEmailAddress(email);
-      const token = await startEmailVerification(email, { dependencies: working.deps });
-      const first = extractCode((await mailsTo(email))[0]!);
-      expect((await working.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
-      const second = extractCode((await mailsTo(email))[1]!);
-      const essentials = async () => {
-        const record = (await working.deps.store.find(address.key))!;
-        return { sendLog: record.sendLog, current: record.currentOtp, previous: record.previousOtp, guesses: record.guesses };
-      };
-      const before = await essentials();
-
-      for (let round = 0; round < 3; round++) {
-        const answers = await Promise.all([
-          ...Array.from({ length: 4 }, () => failing.invoke('iam', iamEvent('resendCode', token))),
-          ...Array.from({ length: 2 }, () =>
-            failing.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: email, Format: 'JSON' })),
-          ),
-        ]);
-        for (const answer of answers.slice(0, 4)) expect([500, 429]).toContain(answer.statusCode);
-        expect(await essentials()).toEqual(before);
-      }
-      expect(await mailCount(email)).toBe(2);
-
-      impostor.decide(() => 'forward');
-      expect((await failing.invoke('iam', iamEvent('resendCode', token))).statusCode).toBe(201);
-      expect(await mailCount(email)).toBe(3);
-      // Both codes mailed before the outage were still live when it ended; the one before the
-      // newest is the previous code now, and verifies.
-      expect((await failing.invoke('iam', iamEvent('verifyCode', token, { code: second }))).statusCode).toBe(200);
-      expect(first).toMatch(/^\d{6}$/);
-    } finally {
-      await impostor.close();
-    }
-  }, 60_000);
-});
-
-describe('Secrets Manager unreachable at cold start', () => {
-  test('loading the secrets fails within the cap instead of hanging the init', async () => {
-    const peer = await startStallingPeer();
-    const previous = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = peer.endpoint;
-    try {
-      const env = { ...process.env, TOKEN_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:token' };
-      const outcome = await timed(loadServiceSecrets(env).then(() => 'loaded', (error: Error) => error.name));
-      note('secrets-stalled', outcome.ms);
-      expect(outcome.value).toBe('DependencyTimeoutError');
-    } finally {
-      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = previous;
-      await peer.close();
-    }
-  });
 });
