@@ -97,21 +97,17 @@ export class DynamoDbVerificationStore implements VerificationStore {
       [TTL_ATTRIBUTE]: ttlOf(command.recordExpiresAt),
       ...(command.clientIp ? { lastSendIp: s(command.clientIp) } : {}),
     };
+    const put = new PutItemCommand({
+      TableName: this.tableName,
+      Item: item,
+      // An expired item still present (TTL deletes late) counts as absent.
+      ConditionExpression: 'attribute_not_exists(#pk) OR expiresAt <= :now',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+      ExpressionAttributeValues: { ':now': n(command.now) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     try {
-      await this.call('PutItem', budget, (abortSignal) =>
-        this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          // An expired item still present (TTL deletes late) counts as absent.
-          ConditionExpression: 'attribute_not_exists(#pk) OR expiresAt <= :now',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':now': n(command.now) },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-          { abortSignal },
-        ),
-      );
+      await this.call('PutItem', budget, (abortSignal) => this.client.send(put, { abortSignal }));
       return {
         kind: 'recorded',
         receipt: { key: command.key, sentAt: command.now, sent, before: undefined, after: { sendLog, sentCodes } },
@@ -260,22 +256,18 @@ export class DynamoDbVerificationStore implements VerificationStore {
   }
 
   async reserveGuess(key: string, maxGuesses: number, now: number, budget?: TimeBudget): Promise<GuessOutcome> {
+    const update = new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: recordKey(key),
+      UpdateExpression: 'SET guesses = guesses + :one',
+      ConditionExpression: 'expiresAt > :now AND #status = :pending AND guesses < :max',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':one': n(1), ':now': n(now), ':pending': s('pending'), ':max': n(maxGuesses) },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     try {
-      const result = await this.call('UpdateItem', budget, (abortSignal) =>
-        this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: recordKey(key),
-          UpdateExpression: 'SET guesses = guesses + :one',
-          ConditionExpression: 'expiresAt > :now AND #status = :pending AND guesses < :max',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':one': n(1), ':now': n(now), ':pending': s('pending'), ':max': n(maxGuesses) },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-          { abortSignal },
-        ),
-      );
+      const result = await this.call('UpdateItem', budget, (abortSignal) => this.client.send(update, { abortSignal }));
       return { kind: 'reserved', record: decodeRecord(result.Attributes ?? {}) };
     } catch (error) {
       return refusedOrThrow(error);

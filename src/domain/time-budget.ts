@@ -29,10 +29,14 @@ export class TimeBudget {
       }
     }
     if (!this.signal.aborted && Number.isFinite(deadline)) {
-      const delay = Math.max(0, deadline - clock());
-      this.timer = setTimeout(() => this.end(new TimeBudgetExhaustedError(deadline)), delay);
-      // A budget never keeps a process alive on its own.
-      this.timer.unref?.();
+      const delay = deadline - clock();
+      // Already spent: ended now, so that no call under it can start first.
+      if (delay <= 0) this.controller.abort(new TimeBudgetExhaustedError(deadline));
+      else {
+        this.timer = setTimeout(() => this.end(new TimeBudgetExhaustedError(deadline)), delay);
+        // A budget never keeps a process alive on its own.
+        this.timer.unref?.();
+      }
     }
   }
 

@@ -257,6 +257,17 @@ describe('undoSend (planned by send-undo.ts)', () => {
     expect(record.previousOtp).toBeUndefined();
   });
 
+  test('the largest RESEND_MAX_PER_WINDOW (100) fits in one update and one undo', async () => {
+    const hundred = { ...POLICY, cooldownSeconds: 0, maxPerWindow: 100 };
+    const { key, now, first } = await created(Date.now(), hundred);
+    const before = await rawItem(key);
+    const receipt = receiptOf(await store.recordResend(command(key, now + 1, issue(key, now).otp, hundred)));
+    expect((await store.find(key))!.sendLog).toHaveLength(100);
+    await undoSend(store, receipt);
+    expect(await rawItem(key)).toEqual(before);
+    expect((await store.find(key))!.currentOtp).toEqual(first.otp);
+  });
+
   test('an undo planned on a stale log is refused with the record, and changes nothing', async () => {
     const zero = { ...POLICY, cooldownSeconds: 0 };
     const { key, now } = await created(Date.now(), zero);

@@ -48,3 +48,9 @@ describe('TimeBudget', () => {
     expect(isTimeout(new Error('MessageRejected'))).toBe(false);
   });
 });
+
+test('a budget whose deadline has passed is ended from the start', () => {
+  const spent = TimeBudget.ofMs(0);
+  expect(spent.ended).toBe(true);
+  expect(TimeBudget.ofMs(10_000).endingEarlierBy(20_000).ended).toBe(true);
+});
