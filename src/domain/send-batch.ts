@@ -57,9 +57,9 @@ const MODES: Readonly<Record<BatchRequest['action'], SendMode>> = {
  * 3. the covered ones are mailed; a failed mail is taken back and gives its units back.
  *
  * So units are spent only by addresses that mail, and each address still costs one write on
- * the way to a mail. Once one mail times out, the batch stops waiting for the mailer: the
- * addresses still to be mailed fail at once (SendEmailFailed, taken back) rather than each
- * waiting out its own timeout.
+ * the way to a mail. Once one write or one mail times out, the batch stops waiting for that
+ * dependency: the addresses still to be recorded fail at once (InternalError), those still to be
+ * mailed too (SendEmailFailed, taken back), rather than each waiting out its own timeout.
  */
 export async function sendBatch(
   deps: SendDependencies & { readonly counters: LimitCounters },
@@ -69,21 +69,26 @@ export async function sendBatch(
   const mode = MODES[request.action];
 
   type Recorded = BatchOutcome | { readonly given: string; readonly send: RecordedSend };
+  // Once one write times out, the store is taken to be stalled: the addresses not yet recorded
+  // fail at once instead of each waiting out its own timeout.
+  const recording = budget.child();
   const recorded = await mapWithConcurrency(request.entries, request.concurrency, async (entry): Promise<Recorded> => {
     if (!('address' in entry)) return { given: entry.given, error: entry.error };
     const sendRequest: SendRequest = {
       address: entry.address,
       lang: request.lang,
-      budget,
+      budget: recording,
       ...(request.clientIp ? { clientIp: request.clientIp } : {}),
       ...(request.linkFor ? { linkFor: request.linkFor } : {}),
     };
     try {
       return { given: entry.given, send: await recordSend(deps, sendRequest, mode) };
     } catch (error) {
+      if (isTimeout(error)) recording.end();
       return { given: entry.given, error };
     }
   });
+  recording.release();
 
   const toMail = recorded.flatMap((outcome, index) => ('send' in outcome ? [index] : []));
   const positionOf = new Map(toMail.map((index, position) => [index, position]));

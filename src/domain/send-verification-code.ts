@@ -89,7 +89,7 @@ export async function resendVerificationCode(deps: SendDependencies, request: Se
 export async function recordSend(deps: SendDependencies, request: SendRequest, mode: SendMode): Promise<RecordedSend> {
   const { address } = request;
   const budget = request.budget;
-  if (budget && budget.remainingMs() < (deps.timing?.minimumToSendMs ?? 0)) {
+  if (budget && (budget.ended || budget.remainingMs() < (deps.timing?.minimumToSendMs ?? 0))) {
     // Too little time left to mail and, if the mail failed, to take the send back.
     throw new StageFailedError('save-verification', new TimeBudgetExhaustedError(budget.deadline));
   }
@@ -144,6 +144,7 @@ export async function deliverSend(
 ): Promise<SendResult> {
   const mailing = mailBudget.endingEarlierBy(deps.timing?.undoReserveMs ?? 0);
   try {
+    if (mailing.ended) throw new TimeBudgetExhaustedError(mailing.deadline);
     await deps.mailer.send(recorded.mail, mailing);
   } catch (error) {
     await withdrawSend(deps, recorded, budget);

@@ -76,8 +76,6 @@ async function mailCount(email: string): Promise<number> {
   return (await mailsTo(email)).length;
 }
 
-// Independent of each other (own peers, own services, own addresses) and mostly waiting: they run
-// side by side.
 describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving peer)', () => {
   const key = freshAccessKey('ses-faults');
   let working: InProcessService;
@@ -107,13 +105,13 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
     }
   }
 
-  test.concurrent('stalled (accepts, never answers): IAM email 0, SendEmailFailed for the batch in one SES timeout, nothing charged; back without a restart', async () => {
+  test('stalled (accepts, never answers): IAM email 0, SendEmailFailed for the batch in one SES timeout, nothing charged; back without a restart', async () => {
     const peer = await startStallingPeer(SES_ENDPOINT);
     try {
-      // One address at a time: without the batch giving up after the first timeout, three
-      // addresses would take three SES timeouts.
-      const stalled = await inProcessService({ SES_ENDPOINT: peer.endpoint, RESEND_COOLDOWN_SECONDS: '0', RPC_BATCH_CONCURRENCY: '1' }, { key });
-      const { iam, token, code, rpc, before } = await started('ses-stall', 3);
+      // Two addresses at a time: without the batch giving up after the first timeout, four
+      // addresses would take two SES timeouts, over the bound.
+      const stalled = await inProcessService({ SES_ENDPOINT: peer.endpoint, RESEND_COOLDOWN_SECONDS: '0', RPC_BATCH_CONCURRENCY: '2' }, { key });
+      const { iam, token, code, rpc, before } = await started('ses-stall', 4);
       const [resend, batch] = await Promise.all([
         timed(stalled.invoke('iam', iamEvent('resendCode', token))),
         timed(stalled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc.join(','), Format: 'JSON' }))),
@@ -141,7 +139,7 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
     }
   }, 60_000);
 
-  test.concurrent('failing (InternalFailure, retried within the budget): IAM email 0, SendEmailFailed, nothing charged; back without a restart', async () => {
+  test('failing (InternalFailure, retried within the budget): IAM email 0, SendEmailFailed, nothing charged; back without a restart', async () => {
     const impostor = await startSesImpostor(SES_ENDPOINT, () => 'fail');
     try {
       const failing = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
@@ -166,7 +164,7 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
     }
   }, 60_000);
 
-  test.concurrent('throttled once (Throttling): the resend succeeds after a bounded backoff, one mail, charged once', async () => {
+  test('throttled once (Throttling): the resend succeeds after a bounded backoff, one mail, charged once', async () => {
     const email = freshAddress('ses-throttle-single');
     const impostor = await startSesImpostor(SES_ENDPOINT, (recipient, attempt) => (recipient === email && attempt === 1 ? 'throttle' : 'forward'));
     try {
@@ -184,7 +182,7 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
     }
   }, 30_000);
 
-  test.concurrent('throttled in a batch: retries are held back; always-throttled addresses end SendEmailFailed uncharged, once-throttled ones succeed after a bounded backoff or fail uncharged', async () => {
+  test('throttled in a batch: retries are held back; always-throttled addresses end SendEmailFailed uncharged, once-throttled ones succeed after a bounded backoff or fail uncharged', async () => {
     const always = freshAddresses(6, 'ses-throttle-always');
     const once = freshAddresses(2, 'ses-throttle-once');
     const rule = (recipient: string, attempt: number): SesVerdict =>
@@ -227,7 +225,7 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
     }
   }, 60_000);
 
-  test.concurrent('N overlapping sends to one address while SES fails leave its quota and live codes as they were; then the next send goes out and the earlier code verifies', async () => {
+  test('N overlapping sends to one address while SES fails leave its quota and live codes as they were; then the next send goes out and the earlier code verifies', async () => {
     const impostor = await startSesImpostor(SES_ENDPOINT, () => 'fail');
     try {
       const failing = await inProcessService({ SES_ENDPOINT: impostor.endpoint, RESEND_COOLDOWN_SECONDS: '0' }, { key });
@@ -269,7 +267,7 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
 });
 
 describe('Secrets Manager unreachable at cold start', () => {
-  test.concurrent('loading the secrets fails within the cap instead of hanging the init', async () => {
+  test('loading the secrets fails within the cap instead of hanging the init', async () => {
     const peer = await startStallingPeer();
     const previous = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = peer.endpoint;

@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type {
   GuessOutcome,
+  LimitCounters,
   Mailer,
   OutgoingMail,
   SendCommand,
@@ -238,5 +239,20 @@ export class ManualClock {
   readonly read = (): number => this.now;
   advance(ms: number): void {
     this.now += ms;
+  }
+}
+
+/** Hard-limit counters in memory, as the DynamoDB ones behave. */
+export class InMemoryLimitCounters implements LimitCounters {
+  readonly used = new Map<string, number>();
+
+  async take(counterKey: string, wanted: number, limit: number): Promise<number> {
+    const got = Math.max(0, Math.min(wanted, limit - (this.used.get(counterKey) ?? 0)));
+    this.used.set(counterKey, (this.used.get(counterKey) ?? 0) + got);
+    return got;
+  }
+
+  async giveBack(counterKey: string, units: number): Promise<void> {
+    if (units > 0 && this.used.has(counterKey)) this.used.set(counterKey, this.used.get(counterKey)! - units);
   }
 }
