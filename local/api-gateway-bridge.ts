@@ -43,6 +43,8 @@ export interface BridgeRoute {
   readonly functionName: string;
   /** Browser pages of other origins call it: preflights are answered for its path. */
   readonly cors?: boolean;
+  /** The function's timeout: the context's deadline. Default: the integration timeout. */
+  readonly functionTimeoutMs?: number;
   readonly handler: ProxyHandler | LazyHandler;
 }
 
@@ -118,10 +120,12 @@ export function bridgeRoutes(handlerOf: (api: ApiName) => ProxyHandler | LazyHan
   const handlers = new Map<ApiName, ProxyHandler | LazyHandler>();
   return Object.values(ROUTES).map((route) => {
     if (!handlers.has(route.api)) handlers.set(route.api, handlerOf(route.api));
+    const fn = FUNCTIONS[route.api];
     return {
       method: route.method,
       path: route.path,
-      functionName: FUNCTIONS[route.api].name,
+      functionName: fn.name,
+      functionTimeoutMs: fn.timeoutSeconds * 1000,
       handler: handlers.get(route.api)!,
       ...('cors' in route && route.cors ? { cors: true } : {}),
     };
@@ -367,7 +371,7 @@ async function handleRequest(settings: BridgeSettings, req: IncomingMessage, res
   if (body === 'too-large') return refuseTooLarge(req, res, requestId);
 
   const event = eventOf(req, route, url, body, settings.stage, requestId);
-  const context = lambdaContext(route.functionName, settings.timeoutMs, settings.region);
+  const context = lambdaContext(route.functionName, route.functionTimeoutMs ?? settings.timeoutMs, settings.region);
   try {
     const handler = isLazy(route.handler) ? await route.handler.load() : route.handler;
     const outcome = await invokeWithin(handler, event, context, settings.timeoutMs - (Date.now() - started));

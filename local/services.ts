@@ -56,6 +56,11 @@ export interface DynamoDbLocalOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly startTimeoutMs?: number;
+  /**
+   * A directory to keep the data in, so a DynamoDB Local started again on it (after a crash or a
+   * kill) has the same tables and items. Default: in memory.
+   */
+  readonly dataDir?: string;
 }
 
 /**
@@ -153,10 +158,11 @@ const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./dynamodb-loopback/LoopbackDyn
  */
 export type DynamoDbBinding = 'loopback' | 'all-interfaces';
 
-function spawnJava(port: number, binding: DynamoDbBinding): JavaProcess {
+function spawnJava(port: number, binding: DynamoDbBinding, dataDir: string | undefined): JavaProcess {
   const { jar, libDir } = dynamoDbLocalFiles();
   const main = binding === 'loopback' ? ['-cp', jar, LOOPBACK_LAUNCHER] : ['-jar', jar];
-  const options = ['-inMemory', '-sharedDb', '-port', String(port), '-disableTelemetry'];
+  const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
+  const options = [...storage, '-sharedDb', '-port', String(port), '-disableTelemetry'];
   const child = spawnProcess('java', [`-Djava.library.path=${libDir}`, ...main, ...options], {
     cwd: path.dirname(jar),
     detached: true,
@@ -247,7 +253,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const endpoint = localUrl(port);
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const start = async (binding: DynamoDbBinding) => {
-    const java = spawnJava(port, binding);
+    const java = spawnJava(port, binding, options.dataDir);
     const stop = stopperOf(java);
     try {
       await waitUntilAnswering(java, endpoint, timeoutMs);

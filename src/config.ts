@@ -37,6 +37,8 @@ export interface ServiceConfig {
   readonly corsAllowedOrigins?: string;
   readonly rpc: {
     readonly maxEmails: number;
+    /** Query string or form body, in bytes; larger requests are refused before any parsing. */
+    readonly maxRequestBytes: number;
     readonly maxVerificationsPerDay: number;
     readonly maxPerClientIpPerHour: number;
     readonly batchConcurrency: number;
@@ -75,6 +77,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     corsAllowedOrigins: read('CORS_ALLOWED_ORIGINS'),
     rpc: {
       maxEmails: read('RPC_MAX_EMAILS'),
+      maxRequestBytes: read('RPC_MAX_REQUEST_BYTES'),
       maxVerificationsPerDay: read('RPC_MAX_VERIFICATIONS_PER_DAY'),
       maxPerClientIpPerHour: read('RPC_MAX_PER_CLIENT_IP_PER_HOUR'),
       // The sandbox allows 1 mail per second. One send at a time keeps a batch near that (in the

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESClient } from '@aws-sdk/client-ses';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SESClient } from '@aws-sdk/client-ses';
+import { AWS_CALL_LIMITS, dynamoDbClient, sesClient } from './adapters/aws-clients.js';
 import { DynamoDbLimitCounters } from './adapters/dynamodb-limit-counters.js';
 import { DynamoDbNonceRegistry } from './adapters/dynamodb-nonce-registry.js';
 import { DynamoDbVerificationStore } from './adapters/dynamodb-verification-store.js';
@@ -14,6 +15,9 @@ import type { SendDependencies } from './domain/send-verification-code.js';
 import type { VerifyDependencies } from './domain/verify-address.js';
 import { VerificationTokens } from './domain/verification-token.js';
 import { createServiceLogger } from './observability/logger.js';
+
+/** The least time worth giving a mail: under it, a send is not started at all. */
+const MINIMUM_MAIL_MS = 1_000;
 
 /** Everything a handler needs, built once per cold start. */
 export interface ServiceDependencies {
@@ -49,11 +53,8 @@ export function createServiceDependencies(
   overrides: DependencyOverrides = {},
 ): ServiceDependencies {
   const clock = overrides.clock ?? Date.now;
-  const dynamodb =
-    overrides.dynamodb ??
-    new DynamoDBClient({ region: config.region, ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}) });
-  const ses =
-    overrides.ses ?? new SESClient({ region: config.region, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  const dynamodb = overrides.dynamodb ?? dynamoDbClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  const ses = overrides.ses ?? sesClient({ region: config.region, endpoint: config.sesEndpoint });
   const store = new DynamoDbVerificationStore(dynamodb, config.tableName);
   const mailer = new SesMailer(ses, config.sender, config.sesConfigurationSet);
   const logger = overrides.logger ?? createServiceLogger(config.logLevel);
@@ -81,6 +82,12 @@ export function createServiceDependencies(
         quota: config.quota,
         // A pending record must outlive every token and code that can still act on it.
         pendingRetentionSeconds: Math.max(config.tokenTtlSeconds, config.quota.windowSeconds, config.otpTtlSeconds),
+      },
+      // Taking a failed send back is one DynamoDB write: the mail stops in time to leave room
+      // for it, and a send is only started with room for the write, a mail and the undo.
+      timing: {
+        undoReserveMs: AWS_CALL_LIMITS.dynamodb.callMs,
+        minimumToSendMs: AWS_CALL_LIMITS.dynamodb.callMs + MINIMUM_MAIL_MS,
       },
       onRevertFailure: (error) =>
         logger.error('revert after a failed send failed: the quota stays charged', error instanceof Error ? error : String(error)),

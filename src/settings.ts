@@ -175,6 +175,14 @@ export const SETTINGS = {
     documentedDefault: 'the regional endpoint',
   },
   RPC_MAX_EMAILS: { type: 'integer', default: 50, min: 1, max: 1000, scope: 'rpc', meaning: 'addresses per RPC call' },
+  RPC_MAX_REQUEST_BYTES: {
+    type: 'integer',
+    default: 65_536,
+    min: 4_096,
+    max: 10 * 1024 * 1024,
+    scope: 'rpc',
+    meaning: 'largest RPC query or form body accepted, in bytes (`RequestTooLarge` above it); 64 KiB fits 50 addresses of the longest legal length, every byte percent-encoded, with a third to spare',
+  },
   RPC_MAX_VERIFICATIONS_PER_DAY: {
     type: 'integer',
     default: 500,

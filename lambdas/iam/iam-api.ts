@@ -12,6 +12,7 @@ import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { corsHeaders, parseAllowedOrigins } from '../http/cors.js';
 import { headerValue } from '../http/headers.js';
 import { jsonResponse } from '../http/json-response.js';
+import { budgetOf, requestBudgets } from '../http/request-budget.js';
 import { routeRequests, type ProxyRoute } from '../http/router.js';
 import { bearerToken } from './bearer-token.js';
 import { iamErrorResponse } from './iam-errors.js';
@@ -30,6 +31,7 @@ export function createIamHandler(deps: ServiceDependencies) {
         address: claims,
         lang: langFromAcceptLanguage(headerValue(event, 'accept-language')),
         clientIp: event.requestContext.identity.sourceIp,
+        budget: budgetOf(context),
       });
       return token;
     });
@@ -39,7 +41,7 @@ export function createIamHandler(deps: ServiceDependencies) {
   const verify: ProxyRoute = async (event, context) => {
     const claims = await deps.sessionTokens.read(bearerToken(event), deps.clock());
     logFieldsOf(context).email = maskEmail(claims.address);
-    await verifyWithCode(deps.verify, claims, verificationCodeFromBody(event), 'iam');
+    await verifyWithCode(deps.verify, claims, verificationCodeFromBody(event), 'iam', budgetOf(context));
     metricsOf(context).count('Verifications', { method: 'code' });
     return jsonResponse(200, { email: claims.address, emailVerified: true });
   };
@@ -52,6 +54,7 @@ export function createIamHandler(deps: ServiceDependencies) {
   // CORS first in, so its `after` and `onError` run last, on the final answer (errors included).
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
     .use(corsHeaders(parseAllowedOrigins(deps.config.corsAllowedOrigins)))
+    .use(requestBudgets())
     .use(observeRequests(observers))
     .use({
       onError: (request) => {

@@ -40,6 +40,14 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** A verify body not declared as JSON. */
+export class UnsupportedMediaTypeError extends Error {
+  override name = 'UnsupportedMediaTypeError';
+  constructor() {
+    super('The request body must be application/json.');
+  }
+}
+
 /** Also the body of the stack's gateway response for a request without `Authorization`. */
 export const INVALID_TOKEN_BODY: ErrStatusMsg = { group: 'user', code: 406, message: 'Invalid email verification token.' };
 
@@ -61,6 +69,9 @@ export interface ErrorMappingOptions {
 export function iamErrorResponse(error: unknown, options: ErrorMappingOptions): APIGatewayProxyResult {
   if (error instanceof RequestValidationError) {
     return jsonResponse(400, { group: 'request', code: 0, message: 'Invalid request parameters.', validationDetail: error.details });
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return jsonResponse(415, { group: 'request', code: 415, message: error.message });
   }
   if (error instanceof DomainError) {
     const mapped = mapDomainError(error, options);

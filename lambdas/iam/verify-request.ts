@@ -1,14 +1,25 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { RequestValidationError } from './iam-errors.js';
+import { headerValue } from '../http/headers.js';
+import { RequestValidationError, UnsupportedMediaTypeError } from './iam-errors.js';
 
 const MAX_BODY_LENGTH = 1024;
 
+/** `application/json`, or a JSON subtype (`application/problem+json`), with any parameters. */
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/;
+
 /**
- * `{"code": "123456"}`, or a request error naming what is wrong with it. A JSON number of six
- * digits is the same code (`{"code": 123456}`); a shorter one cannot be told from a code with
- * leading zeros, so it is refused with a message that says to send a string.
+ * `{"code": "123456"}`, or a request error naming what is wrong with it. A body that is not
+ * declared JSON is refused (415) before it is read: a form post or a text body is a client
+ * that has not read the API, and guessing at it would make two spellings of one request.
+ * A JSON number of six digits is the same code (`{"code": 123456}`); a shorter one cannot be
+ * told from a code with leading zeros, so it is refused with a message that says to send a string.
  */
 export function verificationCodeFromBody(event: APIGatewayProxyEvent): string {
+  if (event.body) {
+    const mediaType = headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!JSON_MEDIA_TYPE.test(mediaType)) throw new UnsupportedMediaTypeError();
+  }
+  if (event.body && event.body.length > MAX_BODY_LENGTH * 2) throw invalid('max', '', 'The request body is too large.');
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (!raw) throw invalid('required', '', 'This field is required.');
   if (raw.length > MAX_BODY_LENGTH) throw invalid('max', '', 'The request body is too large.');
@@ -30,7 +41,8 @@ export function verificationCodeFromBody(event: APIGatewayProxyEvent): string {
         : 'The code is 6 digits, sent as a string such as "012345".',
     );
   }
-  if (typeof code !== 'string') throw invalid('type', code, 'The code is 6 digits, sent as a string such as "012345".');
+  // Shown back short: a boolean as it is, anything else (an object, a list) by its type.
+  if (typeof code !== 'string') throw invalid('type', typeof code === 'boolean' ? code : typeof code, 'The code is 6 digits, sent as a string such as "012345".');
   if (!/^\d{6}$/.test(code)) throw invalid('len', code.slice(0, 16), 'The code is 6 digits.');
   return code;
 }

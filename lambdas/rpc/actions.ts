@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import {
   invalidParameter,
   missingEmail,
@@ -6,6 +5,7 @@ import {
   type RpcBody,
 } from '../../src/aliyun-rpc/index.js';
 import { normalizeEmailAddress, type EmailAddress } from '../../src/domain/address.js';
+import { parseClientIp, type ClientIp } from '../../src/domain/client-ip.js';
 import { parseEmailList } from '../../src/domain/email-list.js';
 import { VerificationNotFoundError } from '../../src/domain/errors.js';
 import { parseLang, type Lang } from '../../src/domain/lang.js';
@@ -14,6 +14,7 @@ import { sendBatch, type BatchRequest } from '../../src/domain/send-batch.js';
 import { verifyByLink } from '../../src/domain/verify-address.js';
 import { isLive } from '../../src/domain/verification-record.js';
 import { maskEmail } from '../../src/observability/mask-email.js';
+import type { TimeBudget } from '../../src/domain/time-budget.js';
 import { countSendOutcome } from '../../src/observability/outcome-metrics.js';
 import type { RequestObservation } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
@@ -28,6 +29,7 @@ export interface ActionContext {
   readonly publicBaseUrl: string;
   /** Log fields, metrics and debug detail of the request. */
   readonly observation: RequestObservation;
+  readonly budget: TimeBudget;
 }
 
 export interface ActionResult {
@@ -60,7 +62,8 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     if (!token) throw missingParameter('Token');
     const claims = await deps.linkTokens.read(token, deps.clock());
     context.observation.logFields.email = maskEmail(claims.address);
-    await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: clientIpParam(context.params) });
+    const confirmIp = clientIpParam(context.params)?.address;
+    await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp }, context.budget);
     context.observation.metrics.count('Verifications', { method: 'link' });
     return { body: { RequestId: context.requestId } };
   },
@@ -68,7 +71,7 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
   QueryEmailVerification: async (deps, context) => {
     const address = singleAddressParam(context.params);
     context.observation.logFields.email = maskEmail(address.address);
-    const record = await deps.store.find(address.key);
+    const record = await deps.store.find(address.key, context.budget);
     if (!isLive(record, deps.clock())) throw new VerificationNotFoundError();
     return {
       body: {
@@ -99,14 +102,15 @@ async function sendToList(deps: ServiceDependencies, context: ActionContext, act
   const outcomes = await sendBatch(
     { ...deps.send, counters: deps.counters },
     {
+      budget: context.budget,
       entries,
       action,
       lang,
-      ...(clientIp ? { clientIp } : {}),
+      ...(clientIp ? { clientIp: clientIp.address } : {}),
       submittedBy: context.accessKeyId,
       limits: requestLimits(
         { maxPerAccountPerDay: deps.config.rpc.maxVerificationsPerDay, maxPerClientIpPerHour: deps.config.rpc.maxPerClientIpPerHour },
-        { accountId: context.accessKeyId, ...(clientIp ? { clientIp } : {}) },
+        { accountId: context.accessKeyId, ...(clientIp ? { clientIpKey: clientIp.limitKey } : {}) },
         deps.clock(),
       ),
       concurrency: deps.config.rpc.batchConcurrency,
@@ -130,10 +134,12 @@ function langParam(params: Readonly<Record<string, string>>): Lang {
   return lang;
 }
 
-function clientIpParam(params: Readonly<Record<string, string>>): string | undefined {
-  const ip = params.UserClientIp?.trim();
-  if (!ip) return undefined;
-  if (isIP(ip) === 0) throw invalidParameter('UserClientIp', 'It must be an IPv4 or IPv6 address.');
+/** The end user's IP, canonical; refused unless it is one IPv4 or IPv6 address (no zone id). */
+function clientIpParam(params: Readonly<Record<string, string>>): ClientIp | undefined {
+  const text = params.UserClientIp?.trim();
+  if (!text) return undefined;
+  const ip = parseClientIp(text);
+  if (!ip) throw invalidParameter('UserClientIp', 'It must be an IPv4 or IPv6 address, without a zone id.');
   return ip;
 }
 

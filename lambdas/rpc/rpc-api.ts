@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createServiceMetrics } from '../../src/observability/metrics.js';
 import { observeRequests, type LoggedContext } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
+import { requestBudgets } from '../http/request-budget.js';
 import { routeRequests } from '../http/router.js';
 import { createRpcEndpoint } from './rpc-endpoint.js';
 import { verificationPage } from './verification-page.js';
@@ -24,6 +25,7 @@ export function createRpcHandler(deps: ServiceDependencies) {
   );
   const observers = { logger: deps.logger.createChild({ persistentKeys: { api: 'rpc' } }), metrics: createServiceMetrics('rpc') };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
+    .use(requestBudgets())
     .use(observeRequests(observers))
     .handler(routes);
 }

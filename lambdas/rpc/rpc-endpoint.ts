@@ -1,5 +1,6 @@
 import {
   answerFormatOf,
+  assertRequestSize,
   authenticateRpcRequest,
   internalError,
   invalidActionNotFound,
@@ -13,9 +14,11 @@ import {
   type AuthenticatedCaller,
   type RpcRequest,
 } from '../../src/aliyun-rpc/index.js';
+import type { TimeBudget } from '../../src/domain/time-budget.js';
 import { observationOf, type LogFields } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { headerValue } from '../http/headers.js';
+import { budgetOf } from '../http/request-budget.js';
 import type { ProxyRoute } from '../http/router.js';
 import { ACTIONS } from './actions.js';
 import { countRpcRejection } from './rpc-metrics.js';
@@ -25,21 +28,25 @@ import { requestBaseUrl } from './verification-link.js';
 export const API_VERSION = '2018-01-29';
 
 /**
- * The signed RPC endpoint: parse, authenticate, claim the nonce, dispatch. Every answer, errors
- * included, is in the format the request asked for, and every failure in Aliyun's error shape.
+ * The signed RPC endpoint: check the size, parse, authenticate, claim the nonce, dispatch. Every
+ * answer, errors included, is in the format the request asked for, and every failure in Aliyun's
+ * error shape.
  */
 export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
   return async (event, context) => {
     const requestId = event.requestContext.requestId;
     const hostId = event.requestContext.domainName ?? headerValue(event, 'host') ?? '';
-    const format = answerFormatOf(event);
+    const format = answerFormatOf(event, deps.config.rpc.maxRequestBytes);
     const observation = observationOf(context);
     const { logFields } = observation;
     try {
+      // Before anything reads the request: an oversized one costs no parsing or signature work.
+      assertRequestSize(event, deps.config.rpc.maxRequestBytes);
       const request = parseRpcRequest(event);
       // Refuses a Format that is neither JSON nor XML.
       responseFormatFor(request);
-      const caller = await admit(deps, request, logFields);
+      const budget = budgetOf(context);
+      const caller = await admit(deps, request, logFields, budget);
       const actionName = request.params.Action ?? '';
       if (request.params.Version !== API_VERSION) throw invalidVersion();
       const action = Object.hasOwn(ACTIONS, actionName) ? ACTIONS[actionName] : undefined;
@@ -50,6 +57,7 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
         requestId,
         publicBaseUrl: deps.config.publicBaseUrl ?? requestBaseUrl(event),
         observation,
+        budget,
       });
       return renderRpcBody(`${actionName}Response`, result.body, format, {
         ...(result.listItemNames ? { listItemNames: result.listItemNames } : {}),
@@ -65,14 +73,19 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
 }
 
 /** Authenticates the caller and claims its nonce, which is single-use per access key. */
-async function admit(deps: ServiceDependencies, request: RpcRequest, logFields: LogFields): Promise<AuthenticatedCaller> {
+async function admit(
+  deps: ServiceDependencies,
+  request: RpcRequest,
+  logFields: LogFields,
+  budget: TimeBudget,
+): Promise<AuthenticatedCaller> {
   const now = deps.clock();
   const caller = await authenticateRpcRequest(request, {
     lookupSecret: (accessKeyId) => deps.secrets.rpcAccessKeys.get(accessKeyId),
     now: new Date(now),
   });
   Object.assign(logFields, { accessKeyId: caller.accessKeyId, action: request.params.Action ?? '' });
-  if (!(await deps.nonces.claim(caller.accessKeyId, caller.nonce, now, caller.nonceExpiresAt.getTime()))) {
+  if (!(await deps.nonces.claim(caller.accessKeyId, caller.nonce, now, caller.nonceExpiresAt.getTime(), budget))) {
     throw signatureNonceUsed();
   }
   return caller;

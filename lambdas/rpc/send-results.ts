@@ -47,13 +47,24 @@ export const SEND_RESULT_MESSAGES: Readonly<Record<SendResultCode, Wording>> = {
 
 export type SortedResults = Readonly<Record<SendResultList, SendResult[]>>;
 
+/**
+ * Longest entry echoed back as given. Every valid address is shorter (254 at most), so a client
+ * always finds its addresses as it sent them; longer entries are invalid and shown cut, so that
+ * an answer stays within RPC_MAX_EMAILS entries of bounded size.
+ */
+export const MAX_ECHOED_ENTRY = 320;
+
+function echoed(given: string): string {
+  return given.length <= MAX_ECHOED_ENTRY ? given : `${given.slice(0, MAX_ECHOED_ENTRY)}...`;
+}
+
 /** Sorts a batch's outcomes into their lists, each entry with its code and message. */
 export function sortSendResults(outcomes: readonly BatchOutcome[], lang: Lang): SortedResults {
   const sorted: SortedResults = { SuccessList: [], FailList: [], ExistList: [] };
   for (const outcome of outcomes) {
     const { list, code, retryAfterSeconds } = sendResultOf(outcome.error);
     sorted[list].push({
-      Email: outcome.given,
+      Email: echoed(outcome.given),
       Code: code,
       Message: SEND_RESULT_MESSAGES[code][lang],
       ...(retryAfterSeconds !== undefined ? { RetryAfter: retryAfterSeconds } : {}),

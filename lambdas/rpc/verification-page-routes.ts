@@ -9,6 +9,7 @@ import { maskEmail } from '../../src/observability/mask-email.js';
 import { logFieldsOf, metricsOf } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
 import { headerValue } from '../http/headers.js';
+import { budgetOf } from '../http/request-budget.js';
 import type { ProxyRoute } from '../http/router.js';
 import { pageStateOf } from './rpc-error-mapping.js';
 import { verificationPage, type PageState } from './verification-page.js';
@@ -51,7 +52,7 @@ export function createVerificationPageRoutes(deps: ServiceDependencies): { show:
   const show: ProxyRoute = async (event, context) => {
     const token = event.queryStringParameters?.token ?? '';
     const { state, email } = await outcome(context, token, async (claims) => {
-      const record = await deps.store.find(claims.key);
+      const record = await deps.store.find(claims.key, budgetOf(context));
       if (!isLive(record, deps.clock())) return 'not-found';
       return record.status === 'verified' ? 'already-verified' : 'confirm';
     });
@@ -61,7 +62,7 @@ export function createVerificationPageRoutes(deps: ServiceDependencies): { show:
   const confirm: ProxyRoute = async (event, context) => {
     const form = new Map(parseFormBody(event));
     const { state, email } = await outcome(context, form.get('token') ?? '', async (claims) => {
-      await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: event.requestContext.identity.sourceIp });
+      await verifyByLink(deps.verify, claims, { api: 'rpc', confirmIp: event.requestContext.identity.sourceIp }, budgetOf(context));
       return 'verified';
     });
     return page(state, pageLang(event, form.get('lang')), email);

@@ -152,6 +152,10 @@ export function verificationPage(state: PageState, page: PageContext): APIGatewa
       'Referrer-Policy': 'no-referrer',
       'X-Content-Type-Options': 'nosniff',
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      // For browsers that predate CSP frame-ancestors: the confirm button must not be framed.
+      'X-Frame-Options': 'DENY',
+      // API Gateway serves HTTPS only; browsers should never try the link over HTTP.
+      'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
     },
     body,
   };

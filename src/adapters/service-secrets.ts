@@ -1,6 +1,9 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { TimeBudget } from '../domain/time-budget.js';
 import type { TokenKeyring } from '../domain/verification-token.js';
 import { readSetting, type Env } from '../settings.js';
+import { secretsManagerClient } from './aws-clients.js';
+import { boundedCall } from './bounded-call.js';
 
 /** Key material the handlers need. Never logged, never put in an environment variable in AWS. */
 export interface ServiceSecrets {
@@ -19,20 +22,35 @@ export interface ServiceSecrets {
  * - TOKEN_SIGNING_SECRET_ARN: JSON `{"kid":"k1","key":"...","previous":[{"kid":"k0","key":"..."}]}`
  * - OTP_HASH_SECRET_ARN: the HMAC key as a plain string
  * - RPC_ACCESS_KEYS_SECRET_ARN: JSON `{"<AccessKeyId>":"<AccessKeySecret>", ...}`
+ *
+ * The reads run in parallel, each within the Secrets Manager cap of aws-clients.ts: an
+ * unreachable Secrets Manager fails the cold start in seconds (Lambda then retries the init with
+ * the next request) rather than hanging it to the function's timeout.
  */
 export async function loadServiceSecrets(
   env: Env = process.env,
-  client: () => SecretsManagerClient = () => new SecretsManagerClient({}),
+  client: () => SecretsManagerClient = () => secretsManagerClient(),
 ): Promise<ServiceSecrets> {
   const arns = [env.TOKEN_SIGNING_SECRET_ARN, env.OTP_HASH_SECRET_ARN, env.RPC_ACCESS_KEYS_SECRET_ARN];
   const secretsManager = arns.some(Boolean) ? client() : undefined;
+  const budget = TimeBudget.unbounded();
   const read = async (arn: string | undefined): Promise<string | undefined> => {
     if (!arn || !secretsManager) return undefined;
-    const result = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
+    const command = new GetSecretValueCommand({ SecretId: arn });
+    const result = await boundedCall('secretsManager', 'Secrets Manager GetSecretValue', budget, (abortSignal) =>
+      secretsManager.send(command, { abortSignal }),
+    );
     if (result.SecretString === undefined) throw new Error(`Secret ${arn} has no string value`);
     return result.SecretString;
   };
-  const [tokenSecret, otpSecret, rpcSecret] = await Promise.all(arns.map(read));
+  let values: (string | undefined)[];
+  try {
+    values = await Promise.all(arns.map(read));
+  } finally {
+    // One read failing ends the others: the cold start fails as soon as it can.
+    budget.end();
+  }
+  const [tokenSecret, otpSecret, rpcSecret] = values;
 
   return {
     tokenKeyring: tokenSecret !== undefined ? parseTokenKeyring(tokenSecret) : localTokenKeyring(env),

@@ -1,6 +1,8 @@
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import type { Mailer, OutgoingMail } from '../domain/ports.js';
 import { senderMailbox, type Sender } from '../domain/sender.js';
+import type { TimeBudget } from '../domain/time-budget.js';
+import { boundedCall } from './bounded-call.js';
 
 export class SesMailer implements Mailer {
   /** `Source` as SES requires it: a non-ASCII display name as RFC 2047 encoded-words. */
@@ -18,20 +20,19 @@ export class SesMailer implements Mailer {
     this.source = senderMailbox(sender);
   }
 
-  async send(mail: OutgoingMail): Promise<void> {
-    await this.client.send(
-      new SendEmailCommand({
-        Source: this.source,
-        ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
-        Destination: { ToAddresses: [mail.to] },
-        Message: {
-          Subject: { Data: mail.subject, Charset: 'UTF-8' },
-          Body: {
-            Text: { Data: mail.text, Charset: 'UTF-8' },
-            Html: { Data: mail.html, Charset: 'UTF-8' },
-          },
+  async send(mail: OutgoingMail, budget?: TimeBudget): Promise<void> {
+    const command = new SendEmailCommand({
+      Source: this.source,
+      ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
+      Destination: { ToAddresses: [mail.to] },
+      Message: {
+        Subject: { Data: mail.subject, Charset: 'UTF-8' },
+        Body: {
+          Text: { Data: mail.text, Charset: 'UTF-8' },
+          Html: { Data: mail.html, Charset: 'UTF-8' },
         },
-      }),
-    );
+      },
+    });
+    await boundedCall('ses', 'SES SendEmail', budget, (abortSignal) => this.client.send(command, { abortSignal }));
   }
 }

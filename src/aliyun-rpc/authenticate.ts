@@ -2,7 +2,9 @@ import {
   contentHashDoesNotMatch,
   incompleteSignature,
   invalidAccessKeyIdNotFound,
+  invalidParameter,
   missingParameter,
+  shown,
   signatureDoesNotMatch,
 } from './rpc-errors.js';
 import type { RpcRequest } from './rpc-request.js';
@@ -36,6 +38,12 @@ export interface AuthenticatedCaller {
   readonly nonceExpiresAt: Date;
 }
 
+/**
+ * Longest SignatureNonce accepted. Clients send a UUID (36 characters); the bound keeps a nonce's
+ * key well inside DynamoDB's 2 KB partition key, whatever characters it is made of.
+ */
+export const MAX_NONCE_LENGTH = 400;
+
 /** v1 common parameters, in the order their absence is reported. */
 const V1_REQUIRED_PARAMS = [
   'AccessKeyId',
@@ -68,6 +76,9 @@ export async function authenticateRpcRequest(
 ): Promise<AuthenticatedCaller> {
   const toleranceSeconds = options.toleranceSeconds ?? TIMESTAMP_TOLERANCE_SECONDS;
   const claim = request.authScheme === 'acs3' ? readAcs3Claim(request) : readV1Claim(request);
+  if (claim.nonce.length > MAX_NONCE_LENGTH) {
+    throw invalidParameter('SignatureNonce', `It must be at most ${MAX_NONCE_LENGTH} characters long.`);
+  }
 
   const timestamp = parseRpcTimestamp(claim.timestamp);
   assertTimestampFresh(timestamp, options.now, toleranceSeconds);
@@ -127,7 +138,7 @@ function readAcs3Claim(request: RpcRequest & { authScheme: 'acs3' }): SignatureC
     ...(request.rawBody.length > 0 ? ['content-type'] : []),
   ];
   const unsigned = mustBeSigned.find((name) => !signed.has(name));
-  if (unsigned !== undefined) throw incompleteSignature(`The header "${unsigned}" must be signed.`);
+  if (unsigned !== undefined) throw incompleteSignature(`The header "${shown(unsigned)}" must be signed.`);
 
   const hashedPayload = headers['x-acs-content-sha256'] ?? '';
   return {

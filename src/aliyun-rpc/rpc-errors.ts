@@ -17,6 +17,7 @@ export type RpcErrorCode =
   | 'InvalidVersion'
   | 'Throttling.User'
   | 'UnsupportedHTTPMethod'
+  | 'RequestTooLarge'
   | 'InternalError'
   | 'ServiceUnavailable'
   // This service's own, for the verification family's single-address actions.
@@ -57,6 +58,8 @@ export const RPC_ERROR_CATALOGUE: Readonly<Record<RpcErrorCode, RpcErrorDefiniti
   InvalidVersion: { httpStatus: 400, message: 'Specified parameter Version is not valid.' },
   'Throttling.User': { httpStatus: 400, message: 'Request was denied due to user flow control.' },
   UnsupportedHTTPMethod: { httpStatus: 400, message: 'This http method is not supported.' },
+  // Aliyun's gateway answers an oversized request 413; the code is named like its siblings.
+  RequestTooLarge: { httpStatus: 413, message: 'The request is larger than this API accepts.' },
   InternalError: {
     httpStatus: 500,
     message: 'The request processing has failed due to some unknown error, exception or failure.',
@@ -100,8 +103,22 @@ export function isRpcRequestError(error: unknown): error is RpcRequestError {
 
 export function missingParameter(name: string): RpcRequestError {
   return new RpcRequestError('MissingParameter', {
-    message: `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+    message: `The input parameter "${shown(name)}" that is mandatory for processing this request is not supplied.`,
   });
+}
+
+/** Longest piece of a request (a parameter name) an error message repeats. */
+const MAX_SHOWN_CHARS = 64;
+/** Longest string to sign an error message repeats: enough to compare it with the client's. */
+export const MAX_SHOWN_STRING_TO_SIGN = 1_024;
+
+/**
+ * A client-supplied name as an error message may show it: printable, and short, so that no
+ * answer grows with what was sent.
+ */
+export function shown(text: string, max = MAX_SHOWN_CHARS): string {
+  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return printable.length <= max ? printable : `${printable.slice(0, max)}...`;
 }
 
 export function missingEmail(): RpcRequestError {
@@ -110,7 +127,7 @@ export function missingEmail(): RpcRequestError {
 
 /** `detail` says what is wrong with the value, for parameters whose rule is not obvious. */
 export function invalidParameter(name: string, detail?: string): RpcRequestError {
-  const base = `The specified parameter "${name}" is not valid.`;
+  const base = `The specified parameter "${shown(name)}" is not valid.`;
   return new RpcRequestError('InvalidParameter', { message: detail ? `${base} ${detail}` : base });
 }
 
@@ -124,8 +141,13 @@ export function incompleteSignature(detail?: string): RpcRequestError {
  * it contains only what the client sent, never the secret.
  */
 export function signatureDoesNotMatch(serverStringToSign: string): RpcRequestError {
+  const omitted = serverStringToSign.length - MAX_SHOWN_STRING_TO_SIGN;
+  const echoed =
+    omitted > 0
+      ? `${serverStringToSign.slice(0, MAX_SHOWN_STRING_TO_SIGN)}...(${omitted} more characters)`
+      : serverStringToSign;
   return new RpcRequestError('SignatureDoesNotMatch', {
-    message: `${RPC_ERROR_CATALOGUE.SignatureDoesNotMatch.message} server string to sign is:${serverStringToSign}`,
+    message: `${RPC_ERROR_CATALOGUE.SignatureDoesNotMatch.message} server string to sign is:${echoed}`,
   });
 }
 
@@ -158,6 +180,12 @@ export function invalidActionNotFound(): RpcRequestError {
 
 export function invalidVersion(): RpcRequestError {
   return new RpcRequestError('InvalidVersion');
+}
+
+export function requestTooLarge(maxBytes: number): RpcRequestError {
+  return new RpcRequestError('RequestTooLarge', {
+    message: `The request is larger than the ${maxBytes} bytes this API accepts in its query string or form body.`,
+  });
 }
 
 export function unsupportedHttpMethod(): RpcRequestError {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 import { parseFormUrlEncoded, UndecodableInputError } from './form-urlencoded.js';
-import { invalidParameter, RpcRequestError, unsupportedHttpMethod } from './rpc-errors.js';
+import { invalidParameter, requestTooLarge, RpcRequestError, unsupportedHttpMethod } from './rpc-errors.js';
 import { isAcs3Authorization, parseAcs3Authorization, type Acs3Authorization } from './signature-acs3.js';
 
 /**
@@ -118,15 +118,40 @@ export function parseRpcRequest(event: RpcProxyEvent): RpcRequest {
 }
 
 /**
+ * Refuses a request whose query string (names and values, as API Gateway decoded them) or form
+ * body (as sent) is over `maxBytes`. It is checked before the request is parsed, so neither the
+ * parser nor the signature check (nor an error that echoes what was signed) ever works on more.
+ */
+export function assertRequestSize(event: RpcProxyEvent, maxBytes: number): void {
+  let queryBytes = 0;
+  const multi = event.multiValueQueryStringParameters;
+  const entries: Array<[string, readonly (string | undefined)[]]> = multi
+    ? Object.entries(multi).map(([name, values]) => [name, values ?? []])
+    : Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => [name, [value]]);
+  for (const [name, values] of entries) {
+    for (const value of values) queryBytes += Buffer.byteLength(name) + Buffer.byteLength(value ?? '') + 2;
+  }
+  if (queryBytes > maxBytes || bodyBytes(event) > maxBytes) throw requestTooLarge(maxBytes);
+}
+
+function bodyBytes(event: RpcProxyEvent): number {
+  const body = event.body ?? '';
+  if (event.isBase64Encoded) return Math.floor((body.length * 3) / 4);
+  // Counting UTF-8 bytes walks the string: skip it when the length alone decides.
+  return body.length * 3 <= Number.MAX_SAFE_INTEGER && body.length > 0 ? Buffer.byteLength(body, 'utf8') : 0;
+}
+
+/**
  * What decides the answer's format, read without judging the request: the first `Format` in the
  * query or a form body, and whether the `Authorization` header claims ACS3. Answers to requests
- * that fail to parse use it too, so every answer is in the format the client asked for.
+ * that fail to parse use it too, so every answer is in the format the client asked for. Only the
+ * first `peekBytes` of a body are read: no more than a request may have.
  */
-export function peekFormatHints(event: RpcProxyEvent): { format: string | undefined; acs3: boolean } {
+export function peekFormatHints(event: RpcProxyEvent, peekBytes = Infinity): { format: string | undefined; acs3: boolean } {
   const header = (name: string) => Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
   const isForm = header('content-type')?.split(';')[0]?.trim().toLowerCase() === FORM_CONTENT_TYPE;
   return {
-    format: peekQueryFormat(event) ?? (isForm ? peekFormFormat(event) : undefined),
+    format: peekQueryFormat(event) ?? (isForm ? peekFormFormat(event, peekBytes) : undefined),
     acs3: isAcs3Authorization(header('authorization')),
   };
 }
@@ -138,10 +163,11 @@ function peekQueryFormat(event: RpcProxyEvent): string | undefined {
   return single && Object.hasOwn(single, 'Format') ? single.Format : undefined;
 }
 
-function peekFormFormat(event: RpcProxyEvent): string | undefined {
+function peekFormFormat(event: RpcProxyEvent, peekBytes: number): string | undefined {
   if (!event.body) return undefined;
   try {
-    const text = readBody(event).toString('utf8');
+    const body = readBody(event);
+    const text = (body.length > peekBytes ? body.subarray(0, peekBytes) : body).toString('utf8');
     return new URLSearchParams(text).get('Format') ?? undefined;
   } catch {
     return undefined;

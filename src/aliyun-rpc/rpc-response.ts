@@ -60,8 +60,8 @@ export function responseFormatFor(request: Pick<RpcRequest, 'params' | 'authSche
  * which every Aliyun client reads as an error (pop-core's RPC client as a parse failure, the Tea
  * clients and pop-core's ROA client as the coded error).
  */
-export function answerFormatOf(event: RpcProxyEvent): ResponseFormat {
-  const { format, acs3 } = peekFormatHints(event);
+export function answerFormatOf(event: RpcProxyEvent, peekBytes?: number): ResponseFormat {
+  const { format, acs3 } = peekFormatHints(event, peekBytes);
   try {
     return formatFor(format, acs3);
   } catch {
@@ -98,18 +98,35 @@ export interface ErrorContext {
   readonly format: ResponseFormat;
 }
 
+/**
+ * The most any error answer takes: its fields are cut to lengths whose escaped forms (JSON's
+ * `\u00XX`, XML's `&amp;`) stay under it, whatever a request sent.
+ */
+export const MAX_ERROR_BODY_BYTES = 4_096;
+const MAX_FIELD = { RequestId: 64, HostId: 128, Message: 1_600, Recommend: 256 } as const;
+
 /** `{RequestId, HostId, Code, Message, Recommend}` with the error's HTTP status. */
 export function renderRpcError(error: RpcRequestError, context: ErrorContext): RpcHttpResponse {
   // Every field is always present: pop-core's XML reader indexes all four of
   // RequestId, HostId, Code and Message and crashes on a missing one.
   const body: RpcBody = {
-    RequestId: context.requestId,
-    HostId: context.hostId,
+    RequestId: plain(context.requestId, MAX_FIELD.RequestId),
+    HostId: plain(context.hostId, MAX_FIELD.HostId),
     Code: error.code,
-    Message: error.message,
-    Recommend: error.recommend ?? '',
+    // Messages show client text only through `shown` and a capped string to sign; this cut is
+    // the backstop.
+    Message: error.message.slice(0, MAX_FIELD.Message),
+    Recommend: plain(error.recommend ?? '', MAX_FIELD.Recommend),
   };
   return render('Error', body, context.format, error.httpStatus, {});
+}
+
+/**
+ * Text from a request (the Host header) cut to `max` characters, with what JSON or XML would
+ * escape many times over (controls, markup) replaced, so that its escaped form stays small.
+ */
+function plain(text: string, max: number): string {
+  return text.slice(0, max).replace(/[\u0000-\u001f\u007f<>&"'\\]/g, '?');
 }
 
 function render(

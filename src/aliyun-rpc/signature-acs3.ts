@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 
 import { canonicalQueryString } from './canonical-query.js';
 import { percentEncode } from './percent-encode.js';
-import { incompleteSignature } from './rpc-errors.js';
+import { incompleteSignature, shown } from './rpc-errors.js';
 import { constantTimeEqual, type SignatureCheck } from './signature-check.js';
 
 /**
@@ -48,7 +48,7 @@ export function parseAcs3Authorization(header: string): Acs3Authorization {
   if (!match) throw incompleteSignature('The Authorization header is malformed.');
   const [, algorithm = '', rest = ''] = match;
   if (algorithm !== ACS3_ALGORITHM) {
-    throw incompleteSignature(`The signature algorithm "${algorithm}" is not supported; use ${ACS3_ALGORITHM}.`);
+    throw incompleteSignature(`The signature algorithm "${shown(algorithm)}" is not supported; use ${ACS3_ALGORITHM}.`);
   }
 
   const fields = new Map<string, string>();
@@ -112,7 +112,7 @@ export function canonicalRequestAcs3(input: Acs3CanonicalRequestInput): string {
   const canonicalHeaders = names
     .map((name) => {
       const value = input.headers[name];
-      if (value === undefined) throw incompleteSignature(`The signed header "${name}" is not in the request.`);
+      if (value === undefined) throw incompleteSignature(`The signed header "${shown(name)}" is not in the request.`);
       return `${name}:${value.trim()}\n`;
     })
     .join('');

@@ -1,3 +1,5 @@
+import type { SentCode, StoredOtp } from './verification-record.js';
+
 /**
  * The per-address send quota: a cooldown between mails and a sliding window cap.
  *
@@ -46,4 +48,35 @@ export function decideQuota(log: readonly number[], policy: QuotaPolicy, now: nu
 
 export function recordInSendLog(log: readonly number[], policy: QuotaPolicy, now: number): number[] {
   return [...fitSendLog(log, policy).slice(1), now];
+}
+
+/**
+ * The codes logged with a send log, fitted to the policy's slot count like the log itself. A
+ * record written before codes were logged gets them from its live codes: the current one in the
+ * last slot, the previous one (if live) before it.
+ */
+export function fitSentCodes(
+  record: {
+    readonly sendLog: readonly number[];
+    readonly sentCodes?: readonly (SentCode | undefined)[];
+    readonly currentOtp?: StoredOtp;
+    readonly previousOtp?: StoredOtp;
+  },
+  policy: QuotaPolicy,
+): (SentCode | undefined)[] {
+  const known: (SentCode | undefined)[] =
+    record.sentCodes && record.sentCodes.length === record.sendLog.length
+      ? [...record.sentCodes]
+      : [
+          ...new Array<undefined>(record.sendLog.length).fill(undefined),
+          ...(record.previousOtp ? [{ otp: record.previousOtp, keptPrevious: false, guessesBefore: 0 }] : []),
+          ...(record.currentOtp ? [{ otp: record.currentOtp, keptPrevious: record.previousOtp !== undefined, guessesBefore: 0 }] : []),
+        ].slice(-record.sendLog.length);
+  const recent = known.slice(-policy.maxPerWindow);
+  return [...new Array<undefined>(policy.maxPerWindow - recent.length).fill(undefined), ...recent];
+}
+
+export function recordInSentCodes(codes: readonly (SentCode | undefined)[], policy: QuotaPolicy, sent: SentCode): (SentCode | undefined)[] {
+  const recent = codes.slice(-policy.maxPerWindow);
+  return [...new Array<undefined>(policy.maxPerWindow - recent.length).fill(undefined), ...recent].slice(1).concat([sent]);
 }

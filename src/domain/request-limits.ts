@@ -10,13 +10,14 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * The request-level caps on mails: per access key per UTC day (Aliyun's 500), and per end-user
- * IP per UTC hour when the caller names one. Each bucket is a fixed UTC day or hour, so its
+ * IP per UTC hour when the caller names one (keyed as client-ip.ts says: an IPv6 /64 counts as
+ * one). Each bucket is a fixed UTC day or hour, so its
  * counter is one item that concurrent batches update exactly; the item is kept one bucket past
  * its end, then TTL deletes it.
  */
 export function requestLimits(
   policy: RequestLimitPolicy,
-  caller: { readonly accountId: string; readonly clientIp?: string },
+  caller: { readonly accountId: string; readonly clientIpKey?: string },
   now: number,
 ): BatchLimit[] {
   const dayStarts = now - (now % DAY_MS);
@@ -31,10 +32,10 @@ export function requestLimits(
       expiresAt: dayStarts + 2 * DAY_MS,
     },
   ];
-  if (caller.clientIp) {
+  if (caller.clientIpKey) {
     limits.push({
       name: 'client-ip',
-      counterKey: `ip#${caller.clientIp}#${hour}`,
+      counterKey: `ip#${caller.clientIpKey}#${hour}`,
       limit: policy.maxPerClientIpPerHour,
       expiresAt: hourStarts + 2 * HOUR_MS,
     });

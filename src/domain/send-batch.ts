@@ -1,14 +1,18 @@
 import { mapWithConcurrency } from './bounded-concurrency.js';
 import type { ListedAddress } from './email-list.js';
-import { SendLimitError } from './errors.js';
+import { SendLimitError, StageFailedError } from './errors.js';
 import type { Lang } from './lang.js';
 import type { LimitCounters } from './ports.js';
 import {
-  resendVerificationCode,
-  startVerification,
+  deliverSend,
+  recordSend,
+  withdrawSend,
+  type RecordedSend,
   type SendDependencies,
+  type SendMode,
   type SendRequest,
 } from './send-verification-code.js';
+import { isTimeout, TimeBudget } from './time-budget.js';
 
 /** A request-level cap on mails, such as per account per day or per client IP per hour. */
 export interface BatchLimit {
@@ -28,6 +32,8 @@ export interface BatchRequest {
   readonly linkFor?: SendRequest['linkFor'];
   readonly limits: readonly BatchLimit[];
   readonly concurrency: number;
+  /** The request's time budget; unbounded when absent. */
+  readonly budget?: TimeBudget;
 }
 
 /** One entry's result: sent, or the error that explains why not. */
@@ -36,65 +42,101 @@ export interface BatchOutcome {
   readonly error?: unknown;
 }
 
+const MODES: Readonly<Record<BatchRequest['action'], SendMode>> = {
+  resend: 'resend',
+  submit: 'start-only',
+  'submit-or-resend': 'start',
+};
+
 /**
- * Sends to every valid address of a batch concurrently (bounded). Request-level limits are taken
- * up front for the whole batch and what goes unused is given back, so each address still costs
- * one conditional write; one address failing never stops the others.
+ * Sends to every valid address of a batch, concurrently (bounded), in three steps:
+ *
+ * 1. each address's own send is recorded: its own checks (never submitted, verified, its quota)
+ *    come first, so an address refused for its own reason reports that reason;
+ * 2. the request-level limits (per account per day, per client IP per hour) are taken once for
+ *    the addresses recorded, in batch order; the ones they cannot cover are taken back;
+ * 3. the covered ones are mailed; a failed mail is taken back and gives its units back.
+ *
+ * So units are spent only by addresses that mail, and each address still costs one write on
+ * the way to a mail. Once one write or one mail times out, the batch stops waiting for that
+ * dependency: the addresses still to be recorded fail at once (InternalError), those still to be
+ * mailed too (SendEmailFailed, taken back), rather than each waiting out its own timeout.
  */
 export async function sendBatch(
   deps: SendDependencies & { readonly counters: LimitCounters },
   request: BatchRequest,
 ): Promise<BatchOutcome[]> {
-  const valid = request.entries.filter(isValid);
-  const { granted, refusals } = await takeLimits(deps.counters, request.limits, valid.length);
+  const budget = request.budget ?? TimeBudget.unbounded();
+  const mode = MODES[request.action];
 
-  let sent = 0;
-  const send = async (entry: ValidEntry): Promise<BatchOutcome> => {
+  type Recorded = BatchOutcome | { readonly given: string; readonly send: RecordedSend };
+  // Once one write times out, the store is taken to be stalled: the addresses not yet recorded
+  // fail at once instead of each waiting out its own timeout.
+  const recording = budget.child();
+  const recorded = await mapWithConcurrency(request.entries, request.concurrency, async (entry): Promise<Recorded> => {
+    if (!('address' in entry)) return { given: entry.given, error: entry.error };
     const sendRequest: SendRequest = {
       address: entry.address,
       lang: request.lang,
+      budget: recording,
       ...(request.clientIp ? { clientIp: request.clientIp } : {}),
       ...(request.submittedBy ? { submittedBy: request.submittedBy } : {}),
       ...(request.linkFor ? { linkFor: request.linkFor } : {}),
     };
     try {
-      if (request.action === 'resend') await resendVerificationCode(deps, sendRequest);
-      else await startVerification(deps, sendRequest, request.action === 'submit' ? 'refuse' : 'resend');
-      sent++;
-      return { given: entry.given };
+      return { given: entry.given, send: await recordSend(deps, sendRequest, mode) };
     } catch (error) {
+      if (isTimeout(error)) recording.end();
       return { given: entry.given, error };
     }
-  };
-
-  const validIndex = new Map<ListedAddress, number>(valid.map((entry, index) => [entry, index]));
-  const outcomes = await mapWithConcurrency(request.entries, request.concurrency, async (entry) => {
-    if (!isValid(entry)) return { given: entry.given, error: entry.error };
-    const index = validIndex.get(entry)!;
-    return index < granted ? send(entry) : { given: entry.given, error: refusals(index) };
   });
-  // Units held for entries that then failed for another reason (never submitted, over quota, a
-  // refused mail) go to the entries the limits refused, in order: where an address sits in the
-  // batch must not cost it its mail while the account still has room.
-  let waiting = outcomes.flatMap((outcome, index) => (outcome.error instanceof SendLimitError ? [index] : []));
-  while (waiting.length > 0 && granted - sent > 0) {
-    const turn = waiting.slice(0, granted - sent);
-    waiting = waiting.slice(turn.length);
-    const retried = await mapWithConcurrency(turn, request.concurrency, (index) => send(request.entries[index] as ValidEntry));
-    turn.forEach((index, k) => (outcomes[index] = retried[k]!));
+  recording.release();
+
+  const toMail = recorded.flatMap((outcome, index) => ('send' in outcome ? [index] : []));
+  const positionOf = new Map(toMail.map((index, position) => [index, position]));
+  let covered: { granted: number; refusalOf: (position: number) => SendLimitError };
+  try {
+    covered = await takeLimits(deps.counters, request.limits, toMail.length, budget);
+  } catch (error) {
+    // The counters cannot be read: nothing may be mailed. Every recorded send is taken back.
+    const failure = new StageFailedError('save-verification', error);
+    await mapWithConcurrency(toMail, request.concurrency, (index) => withdrawSend(deps, sendOf(recorded[index]), budget));
+    return recorded.map((outcome) => ('send' in outcome ? { given: outcome.given, error: failure } : outcome));
   }
-  await Promise.all(request.limits.map((limit) => deps.counters.giveBack(limit.counterKey, granted - sent)));
+
+  const mailing = budget.child();
+  let failedMails = 0;
+  const outcomes = await mapWithConcurrency(recorded, request.concurrency, async (outcome, index): Promise<BatchOutcome> => {
+    if (!('send' in outcome)) return outcome;
+    const position = positionOf.get(index)!;
+    if (position >= covered.granted) {
+      await withdrawSend(deps, outcome.send, budget);
+      return { given: outcome.given, error: covered.refusalOf(position) };
+    }
+    try {
+      await deliverSend(deps, outcome.send, budget, mailing);
+      return { given: outcome.given };
+    } catch (error) {
+      failedMails++;
+      if (isTimeout(error)) mailing.end();
+      return { given: outcome.given, error };
+    }
+  });
+  mailing.release();
+  await giveBack(deps.counters, request.limits, failedMails, budget);
   return outcomes;
 }
 
-type ValidEntry = Extract<ListedAddress, { address: unknown }>;
-
-function isValid(entry: ListedAddress): entry is ValidEntry {
-  return 'address' in entry;
+function sendOf(outcome: BatchOutcome | { readonly send: RecordedSend } | undefined): RecordedSend {
+  if (outcome === undefined || !('send' in outcome)) throw new TypeError('not a recorded send');
+  return outcome.send;
 }
 
-/** Takes `wanted` units through each limit in turn; the batch gets what the tightest one allows. */
-async function takeLimits(counters: LimitCounters, limits: readonly BatchLimit[], wanted: number) {
+/**
+ * Takes `wanted` units through each limit in turn; the batch gets what the tightest one allows,
+ * and the units an earlier limit gave beyond that go back at once.
+ */
+async function takeLimits(counters: LimitCounters, limits: readonly BatchLimit[], wanted: number, budget: TimeBudget) {
   let granted = wanted;
   const cuts: { limit: BatchLimit; from: number }[] = [];
   const taken: number[] = [];
@@ -103,15 +145,20 @@ async function takeLimits(counters: LimitCounters, limits: readonly BatchLimit[]
       taken.push(0);
       continue;
     }
-    const got = await counters.take(limit.counterKey, granted, limit.limit, limit.expiresAt);
+    const got = await counters.take(limit.counterKey, granted, limit.limit, limit.expiresAt, budget);
     taken.push(got);
     if (got < granted) cuts.push({ limit, from: got });
     granted = got;
   }
-  // Earlier limits gave more than a later one allowed: return the difference now.
-  await Promise.all(limits.map((limit, i) => counters.giveBack(limit.counterKey, (taken[i] ?? 0) - granted)));
-  // The first limit to cut an index is the one that refused it; only indexes at or past
+  await Promise.all(limits.map((limit, i) => counters.giveBack(limit.counterKey, (taken[i] ?? 0) - granted, budget)));
+  // The first limit to cut a position is the one that refused it; only positions at or past
   // `granted`, the last cut, are ever asked about.
-  const refusals = (index: number) => new SendLimitError(cuts.find((c) => index >= c.from)!.limit.name);
-  return { granted, refusals };
+  const refusalOf = (position: number) => new SendLimitError(cuts.find((cut) => position >= cut.from)!.limit.name);
+  return { granted, refusalOf };
+}
+
+/** Units taken for mails that then failed go back; a failure to give them back is not the addresses' failure. */
+async function giveBack(counters: LimitCounters, limits: readonly BatchLimit[], units: number, budget: TimeBudget): Promise<void> {
+  if (units === 0) return;
+  await Promise.all(limits.map((limit) => counters.giveBack(limit.counterKey, units, budget).catch(() => undefined)));
 }

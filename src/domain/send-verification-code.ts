@@ -10,9 +10,11 @@ import {
 import type { Lang } from './lang.js';
 import type { MailComposer } from './mail-composition.js';
 import type { OtpIssuer } from './otp.js';
-import type { Mailer, SendCommand, SendOutcome, SendReceipt, VerificationStore } from './ports.js';
-import { decideQuota, fitSendLog, type QuotaPolicy } from './quota.js';
-import { isLive, type VerificationRecord } from './verification-record.js';
+import type { Mailer, OutgoingMail, SendCommand, SendOutcome, SendReceipt, VerificationStore } from './ports.js';
+import { decideQuota, fitSendLog, fitSentCodes, type QuotaPolicy } from './quota.js';
+import { undoSend } from './send-undo.js';
+import { TimeBudget, TimeBudgetExhaustedError } from './time-budget.js';
+import { isLive } from './verification-record.js';
 
 export interface SendDependencies {
   readonly store: VerificationStore;
@@ -26,6 +28,12 @@ export interface SendDependencies {
     /** How long a pending record outlives its latest send: long enough for its tokens. */
     readonly pendingRetentionSeconds: number;
   };
+  /**
+   * Time kept back for taking a send back if its mail fails: the mail is given up this long
+   * before the request's budget ends. A send is not started with less than `minimumToSendMs`
+   * left. Zero (the default) where calls cannot stall.
+   */
+  readonly timing?: { readonly undoReserveMs: number; readonly minimumToSendMs: number };
   /** Told when undoing a failed send failed too; the quota then stays charged. */
   readonly onRevertFailure?: (error: unknown) => void;
 }
@@ -38,6 +46,8 @@ export interface SendRequest {
   readonly submittedBy?: string;
   /** Builds the one-click link for the mail, for APIs that offer one. */
   readonly linkFor?: (address: EmailAddress, now: number) => Promise<string>;
+  /** The request's time budget; unbounded when absent (library use). */
+  readonly budget?: TimeBudget;
 }
 
 export interface SendResult {
@@ -45,6 +55,17 @@ export interface SendResult {
   /** The first send of a new pending verification rather than a resend. */
   readonly started: boolean;
 }
+
+/** A send recorded against the quota whose mail has not gone out yet. */
+export interface RecordedSend extends SendResult {
+  readonly receipt: SendReceipt;
+  readonly mail: OutgoingMail;
+}
+
+export type SendMode = 'start' | 'start-only' | 'resend';
+
+/** Conditional writes one send may try while concurrent sends keep moving its record. */
+const MAX_RECORD_ROUNDS = 6;
 
 /**
  * Starts a verification: a new pending record and its first code. For an address already
@@ -55,7 +76,8 @@ export async function startVerification(
   request: SendRequest,
   ifPending: 'resend' | 'refuse' = 'resend',
 ): Promise<SendResult> {
-  return sendCode(deps, request, ifPending === 'resend' ? 'start' : 'start-only');
+  const recorded = await recordSend(deps, request, ifPending === 'resend' ? 'start' : 'start-only');
+  return deliverSend(deps, recorded, request.budget);
 }
 
 /**
@@ -63,15 +85,20 @@ export async function startVerification(
  * unless wrong guesses were made against it (then it retires); the mail says which.
  */
 export async function resendVerificationCode(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
-  return sendCode(deps, request, 'resend');
+  return deliverSend(deps, await recordSend(deps, request, 'resend'), request.budget);
 }
 
-async function sendCode(
-  deps: SendDependencies,
-  request: SendRequest,
-  mode: 'start' | 'start-only' | 'resend',
-): Promise<SendResult> {
+/**
+ * Records one send: the address's own checks (never submitted, verified, quota), the counter and
+ * the new code, in one conditional write. Nothing is mailed yet: see deliverSend and withdrawSend.
+ */
+export async function recordSend(deps: SendDependencies, request: SendRequest, mode: SendMode): Promise<RecordedSend> {
   const { address } = request;
+  const budget = request.budget;
+  if (budget && (budget.ended || budget.remainingMs() < (deps.timing?.minimumToSendMs ?? 0))) {
+    // Too little time left to mail and, if the mail failed, to take the send back.
+    throw new StageFailedError('save-verification', new TimeBudgetExhaustedError(budget.deadline));
+  }
   const now = deps.clock();
   const otp = await inStage('create-otp', () => deps.otps.issue(address.key, now));
   const link = request.linkFor ? await inStage('create-token', () => request.linkFor!(address, now)) : undefined;
@@ -90,14 +117,14 @@ async function sendCode(
   let started = false;
   let outcome: SendOutcome | undefined;
   if (mode !== 'resend') {
-    outcome = await inStage('save-verification', () => deps.store.createPending(command));
+    outcome = await inStage('save-verification', () => deps.store.createPending(command, budget));
     started = outcome.kind === 'recorded';
     if (outcome.kind === 'refused' && mode === 'start-only') {
       throw outcome.current?.status === 'verified' ? new AlreadyVerifiedError() : new VerificationPendingError();
     }
   }
   if (outcome === undefined || outcome.kind === 'refused') {
-    outcome = await recordResend(deps, command);
+    outcome = await recordResend(deps, command, budget);
   }
 
   const mail = deps.mail.compose({
@@ -109,13 +136,41 @@ async function sendCode(
     // (or long after the earlier code expired) leaves none that works.
     previousCodeStillWorks: (outcome.previousCodeExpiresAt ?? 0) > now,
   });
+  return { address, started, receipt: outcome.receipt, mail };
+}
+
+/**
+ * Mails a recorded send. If the mail fails (or runs out of time), the send is taken back, so
+ * the quota is not charged and the code mailed before still works, and the failure is thrown.
+ * `mailBudget` (default: the request's budget) can end the mail alone, e.g. when a batch stops
+ * waiting for a stalled mailer; taking the send back always has the request's whole budget.
+ */
+export async function deliverSend(
+  deps: SendDependencies,
+  recorded: RecordedSend,
+  budget: TimeBudget = TimeBudget.unbounded(),
+  mailBudget: TimeBudget = budget,
+): Promise<SendResult> {
+  const mailing = mailBudget.endingEarlierBy(deps.timing?.undoReserveMs ?? 0);
   try {
-    await deps.mailer.send(mail);
+    if (mailing.ended) throw new TimeBudgetExhaustedError(mailing.deadline);
+    await deps.mailer.send(recorded.mail, mailing);
   } catch (error) {
-    await revertQuietly(deps, outcome.receipt);
+    await withdrawSend(deps, recorded, budget);
     throw new StageFailedError('send-mail', error);
+  } finally {
+    mailing.release();
   }
-  return { address, started };
+  return { address: recorded.address, started: recorded.started };
+}
+
+/** Takes back a recorded send that will not be mailed; a failure is reported, not thrown. */
+export async function withdrawSend(deps: SendDependencies, recorded: RecordedSend, budget?: TimeBudget): Promise<void> {
+  try {
+    await undoSend(deps.store, recorded.receipt, budget);
+  } catch (error) {
+    deps.onRevertFailure?.(error);
+  }
 }
 
 /**
@@ -125,44 +180,42 @@ async function sendCode(
 async function recordResend(
   deps: SendDependencies,
   command: SendCommand,
+  budget: TimeBudget | undefined,
 ): Promise<Extract<SendOutcome, { kind: 'recorded' }>> {
   let attempt: SendCommand = command;
-  for (let round = 0; round < 3; round++) {
-    const outcome = await inStage('save-verification', () => deps.store.recordResend(attempt));
+  for (let round = 0; round < MAX_RECORD_ROUNDS; round++) {
+    const outcome = await inStage('save-verification', () => deps.store.recordResend(attempt, budget));
     if (outcome.kind === 'recorded') return outcome;
     const current = outcome.current;
-    throwRefusal(current, command);
-    if (!attempt.dropPreviousCode && current.guesses > 0) {
-      // Wrong guesses were made against the live codes: the previous code retires rather than
-      // face a fresh guess allowance, so no code ever meets more than the guess limit.
-      attempt = { ...attempt, dropPreviousCode: true };
-    } else if (current.sendLog.length !== command.policy.maxPerWindow) {
-      // The log was written under another RESEND_MAX_PER_WINDOW: fit it (if still unchanged).
-      const fitted = fitSendLog(current.sendLog, command.policy);
-      await inStage('save-verification', () => deps.store.replaceSendLog(command.key, current.sendLog, fitted));
-    } else {
-      break;
+    if (!isLive(current, attempt.now)) throw new VerificationNotFoundError();
+    if (current.status === 'verified') throw new AlreadyVerifiedError();
+    const decision = decideQuota(current.sendLog, command.policy, attempt.now);
+    if (!decision.allowed) {
+      // A concurrent send may have been stamped after this request read its clock: it is the
+      // quota as of now, not as of that read, that refuses or allows.
+      const later = Math.max(deps.clock(), ...current.sendLog);
+      if (later > attempt.now && decideQuota(current.sendLog, command.policy, later).allowed) {
+        attempt = { ...attempt, now: later };
+        continue;
+      }
+      throw new QuotaExceededError(decision.retryAfterSeconds);
     }
+    const slots = command.policy.maxPerWindow;
+    if (current.sendLog.length !== slots || current.sentCodes?.length !== current.sendLog.length) {
+      // The log was written under another RESEND_MAX_PER_WINDOW, or before codes were logged:
+      // fit it (if still unchanged).
+      const replacement = { sendLog: fitSendLog(current.sendLog, command.policy), sentCodes: fitSentCodes(current, command.policy) };
+      await inStage('save-verification', () =>
+        deps.store.reshapeSendLog(command.key, { sendLog: current.sendLog, sentCodes: current.sentCodes }, replacement, budget),
+      );
+    } else if (current.guesses > 0 && (!attempt.dropPreviousCode || attempt.expectedGuesses !== current.guesses)) {
+      // Wrong guesses were made against the live codes: the previous code retires rather than
+      // face a fresh guess allowance, so no code ever meets more than the guess limit. The send
+      // logs the count it resets, so that taking it back can restore it.
+      attempt = { ...attempt, dropPreviousCode: true, expectedGuesses: current.guesses };
+    }
+    // Otherwise the record moved between the write and the refusal it returned: try again.
   }
   // Concurrent sends keep moving the record: report the shortest sensible wait.
   throw new QuotaExceededError(1);
-}
-
-/** Throws the domain error that explains why a send was refused, unless nothing explains it. */
-function throwRefusal(
-  current: VerificationRecord | undefined,
-  command: SendCommand,
-): asserts current is VerificationRecord {
-  if (!isLive(current, command.now)) throw new VerificationNotFoundError();
-  if (current.status === 'verified') throw new AlreadyVerifiedError();
-  const decision = decideQuota(current.sendLog, command.policy, command.now);
-  if (!decision.allowed) throw new QuotaExceededError(decision.retryAfterSeconds);
-}
-
-async function revertQuietly(deps: SendDependencies, receipt: SendReceipt): Promise<void> {
-  try {
-    await deps.store.revertSend(receipt);
-  } catch (error) {
-    deps.onRevertFailure?.(error);
-  }
 }

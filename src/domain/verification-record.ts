@@ -19,6 +19,18 @@ export interface StoredOtp {
   readonly expiresAt: number;
 }
 
+/**
+ * What one send left in its slot of the send log. Taking a send back removes its slot; these let
+ * the record then say exactly which codes are live, whatever else landed in between.
+ */
+export interface SentCode {
+  readonly otp: StoredOtp;
+  /** The send kept the code before it live as the previous code (no wrong guess had been made). */
+  readonly keptPrevious: boolean;
+  /** Wrong guesses counted since the send before it: the count this send reset. */
+  readonly guessesBefore: number;
+}
+
 /** The state of one address, shared by both APIs. All times are epoch milliseconds. */
 export interface VerificationRecord {
   /** The lower-cased whole address: the record key. */
@@ -40,6 +52,11 @@ export interface VerificationRecord {
   readonly guesses: number;
   /** Times of the most recent sends, oldest first, one slot per allowed send in a window. */
   readonly sendLog: readonly number[];
+  /**
+   * Aligned with `sendLog`: the code each logged send mailed (undefined for an empty slot).
+   * Absent on records written before codes were logged; the next send fills it in.
+   */
+  readonly sentCodes?: readonly (SentCode | undefined)[];
   /** When DynamoDB may delete the item; past this the record counts as absent. */
   readonly expiresAt: number;
   readonly lastSendIp?: string;

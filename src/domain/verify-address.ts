@@ -9,6 +9,7 @@ import {
 } from './errors.js';
 import type { OtpIssuer } from './otp.js';
 import type { MarkVerifiedOptions, VerificationStore } from './ports.js';
+import type { TimeBudget } from './time-budget.js';
 import { isLive, liveOtps, type VerificationChannel, type VerificationRecord } from './verification-record.js';
 
 export interface VerifyDependencies {
@@ -33,9 +34,12 @@ export async function verifyWithCode(
   address: EmailAddress,
   code: string,
   api: VerifyingApi,
+  budget?: TimeBudget,
 ): Promise<void> {
   const now = deps.clock();
-  const reservation = await inStage('save-verification', () => deps.store.reserveGuess(address.key, deps.settings.maxGuesses, now));
+  const reservation = await inStage('save-verification', () =>
+    deps.store.reserveGuess(address.key, deps.settings.maxGuesses, now, budget),
+  );
   if (reservation.kind === 'refused') {
     explainUnverifiable(reservation.current, now);
     throw new TooManyAttemptsError();
@@ -45,9 +49,9 @@ export async function verifyWithCode(
   if (live.length === 0) throw new CodeExpiredError();
   const matched = deps.otps.match(code, address.key, live);
   if (!matched) throw new WrongCodeError(Math.max(0, deps.settings.maxGuesses - record.guesses));
-  const verified = await markVerified(deps, address, now, { via: { method: 'code', api }, matchedOtpHash: matched.hash });
+  const verified = await markVerified(deps, address, now, { via: { method: 'code', api }, matchedOtpHash: matched.hash }, budget);
   if (!verified) {
-    explainUnverifiable(await inStage('read-verification', () => deps.store.find(address.key)), now);
+    explainUnverifiable(await inStage('read-verification', () => deps.store.find(address.key, budget)), now);
     // Still pending, but two newer sends have replaced the matched code since it was read.
     throw new CodeExpiredError();
   }
@@ -58,19 +62,26 @@ export async function verifyByLink(
   deps: VerifyDependencies,
   address: EmailAddress,
   request: { readonly api: VerifyingApi; readonly confirmIp?: string | undefined },
+  budget?: TimeBudget,
 ): Promise<void> {
   const now = deps.clock();
   const via: VerificationChannel = { method: 'link', api: request.api };
-  const verified = await markVerified(deps, address, now, request.confirmIp ? { via, confirmIp: request.confirmIp } : { via });
+  const verified = await markVerified(deps, address, now, request.confirmIp ? { via, confirmIp: request.confirmIp } : { via }, budget);
   if (!verified) {
-    explainUnverifiable(await inStage('read-verification', () => deps.store.find(address.key)), now);
+    explainUnverifiable(await inStage('read-verification', () => deps.store.find(address.key, budget)), now);
     throw new VerificationNotFoundError();
   }
 }
 
-function markVerified(deps: VerifyDependencies, address: EmailAddress, now: number, options: MarkVerifiedOptions): Promise<boolean> {
+function markVerified(
+  deps: VerifyDependencies,
+  address: EmailAddress,
+  now: number,
+  options: MarkVerifiedOptions,
+  budget: TimeBudget | undefined,
+): Promise<boolean> {
   const keepUntil = now + deps.settings.verifiedRetentionSeconds * 1000;
-  return inStage('save-verification', () => deps.store.markVerified(address.key, now, keepUntil, options));
+  return inStage('save-verification', () => deps.store.markVerified(address.key, now, keepUntil, options, budget));
 }
 
 /** Throws why a record cannot be verified, if it is absent, expired or already verified. */

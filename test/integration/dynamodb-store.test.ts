@@ -8,7 +8,8 @@ import { DynamoDbVerificationStore, recordKey } from '../../src/adapters/dynamod
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../src/adapters/table-schema.js';
 import { OtpIssuer } from '../../src/domain/otp.js';
 import type { SendCommand, SendOutcome, SendReceipt } from '../../src/domain/ports.js';
-import type { QuotaPolicy } from '../../src/domain/quota.js';
+import { fitSentCodes, type QuotaPolicy } from '../../src/domain/quota.js';
+import { undoSend } from '../../src/domain/send-undo.js';
 import { CorruptRecordError, type StoredOtp } from '../../src/domain/verification-record.js';
 import { freshAddress } from '../support/fresh-address.js';
 
@@ -66,7 +67,14 @@ function expectTtlMatches(item: Item | undefined): void {
 describe('createPending', () => {
   test('writes the pending record with its first send, and refuses a second one with the record as it stood', async () => {
     const { key, now, first, receipt } = await created();
-    expect(receipt).toEqual({ key, sentOtpHash: first.otp.hash, before: undefined });
+    const sent = { otp: first.otp, keptPrevious: false, guessesBefore: 0 };
+    expect(receipt).toEqual({
+      key,
+      sentAt: now,
+      sent,
+      before: undefined,
+      after: { sendLog: [0, 0, 0, 0, now], sentCodes: [undefined, undefined, undefined, undefined, sent] },
+    });
     const item = await rawItem(key);
     expect(item).toMatchObject({
       [PARTITION_KEY]: { S: `EMAIL#${key}` },
@@ -95,6 +103,7 @@ describe('createPending', () => {
       expiresAt: now + RETENTION_MS,
       guesses: 0,
       sendLog: [0, 0, 0, 0, now],
+      sentCodes: [undefined, undefined, undefined, undefined, sent],
       currentOtp: first.otp,
       lastSendIp: '198.51.100.1',
     });
@@ -112,11 +121,19 @@ describe('createPending', () => {
 describe('recordResend', () => {
   test('within quota: shifts the log, keeps the previous code, returns the item before (ALL_OLD)', async () => {
     const { key, now, first } = await created();
-    const before = await rawItem(key);
+    const before = await store.find(key);
     const second = issue(key, now + 60_000);
     const outcome = await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { lang: 'zh' }));
     const receipt = receiptOf(outcome);
-    expect(receipt).toEqual({ key, sentOtpHash: second.otp.hash, before });
+    const sent = { otp: second.otp, keptPrevious: true, guessesBefore: 0 };
+    expect(receipt).toEqual({
+      key,
+      sentAt: now + 60_000,
+      sent,
+      before,
+      after: { sendLog: [0, 0, 0, now, now + 60_000], sentCodes: [...before!.sentCodes!.slice(1), sent] },
+    });
+    expect((await store.find(key))!.sentCodes).toEqual(receipt.after.sentCodes);
     // The kept code's expiry, so the mail can say truthfully whether it still works.
     expect(outcome).toMatchObject({ previousCodeExpiresAt: first.otp.expiresAt });
     const record = await store.find(key);
@@ -138,11 +155,15 @@ describe('recordResend', () => {
     const second = issue(key, now + 60_000);
     const kept = await store.recordResend(command(key, now + 60_000, second.otp));
     expect(kept).toEqual({ kind: 'refused', current: expect.objectContaining({ guesses: 1 }) });
-    const dropped = await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { dropPreviousCode: true }));
+    // Dropping it is conditional on the guess count it resets, which the send logs.
+    const stale = await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { dropPreviousCode: true, expectedGuesses: 2 }));
+    expect(stale.kind).toBe('refused');
+    const dropped = await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { dropPreviousCode: true, expectedGuesses: 1 }));
     receiptOf(dropped);
     expect(dropped).not.toHaveProperty('previousCodeExpiresAt');
     const record = (await store.find(key))!;
     expect(record).toMatchObject({ guesses: 0, currentOtp: second.otp, sendLog: [0, 0, 0, now, now + 60_000] });
+    expect(record.sentCodes![4]).toEqual({ otp: second.otp, keptPrevious: false, guessesBefore: 1 });
     expect(record.previousOtp).toBeUndefined();
   });
 
@@ -191,19 +212,19 @@ describe('recordResend', () => {
     const record = (await store.find(key))!;
     expect(record.sendLog).toEqual([now, at, at, at, at]);
     // The stored code is one of the recorded sends' codes, the previous another.
-    const recordedHashes = recorded.map((outcome) => receiptOf(outcome).sentOtpHash);
+    const recordedHashes = recorded.map((outcome) => receiptOf(outcome).sent.otp.hash);
     expect(recordedHashes).toContain(record.currentOtp!.hash);
     expect(recordedHashes).toContain(record.previousOtp!.hash);
   });
 });
 
-describe('revertSend', () => {
+describe('undoSend (planned by send-undo.ts)', () => {
   test('restores the exact previous item: quota refunded, old code still the current one', async () => {
     const { key, now, first } = await created();
     const before = await rawItem(key);
     const at = now + 60_000;
     const receipt = receiptOf(await store.recordResend(command(key, at, issue(key, at).otp)));
-    await store.revertSend(receipt);
+    await undoSend(store, receipt);
     expect(await rawItem(key)).toEqual(before);
     const record = (await store.find(key))!;
     expect(otps.match(first.code, key, [record.currentOtp!])).toEqual(first.otp);
@@ -211,28 +232,57 @@ describe('revertSend', () => {
     expect((await store.recordResend(command(key, at, issue(key, at).otp))).kind).toBe('recorded');
   });
 
-  test('does not undo a newer send', async () => {
+  test('undoing a send that a newer send covered takes out its own log entry and code only', async () => {
     const zero = { ...POLICY, cooldownSeconds: 0 };
-    const { key, now } = await created(Date.now(), zero);
-    const a = receiptOf(await store.recordResend(command(key, now + 1, issue(key, now).otp, zero)));
+    const { key, now, first } = await created(Date.now(), zero);
+    const a = issue(key, now + 1);
+    const aReceipt = receiptOf(await store.recordResend(command(key, now + 1, a.otp, zero)));
     const b = issue(key, now + 2);
     receiptOf(await store.recordResend(command(key, now + 2, b.otp, zero)));
-    const afterB = await rawItem(key);
-    await store.revertSend(a);
-    expect(await rawItem(key)).toEqual(afterB);
-    expect((await store.find(key))!.currentOtp).toEqual(b.otp);
+    await undoSend(store, aReceipt);
+    const record = (await store.find(key))!;
+    // b stays the current code; a is gone, and the first code is b's previous again.
+    expect(record.currentOtp).toEqual(b.otp);
+    expect(record.previousOtp).toEqual(first.otp);
+    expect(record.sendLog).toEqual([0, 0, 0, now, now + 2]);
+    expect(otps.match(a.code, key, [record.currentOtp!, record.previousOtp!])).toBeUndefined();
   });
 
-  test('reverting a first send deletes the record, unless a newer send landed', async () => {
+  test('undoing a first send deletes the record, unless a newer send landed', async () => {
     const { key, receipt } = await created();
-    await store.revertSend(receipt);
+    await undoSend(store, receipt);
     expect(await rawItem(key)).toBeUndefined();
 
     const zero = { ...POLICY, cooldownSeconds: 0 };
     const other = await created(Date.now(), zero);
-    receiptOf(await store.recordResend(command(other.key, other.now + 1, issue(other.key, 0).otp, zero)));
-    await store.revertSend(other.receipt);
-    expect(await rawItem(other.key)).toBeDefined();
+    const newer = issue(other.key, other.now + 1);
+    receiptOf(await store.recordResend(command(other.key, other.now + 1, newer.otp, zero)));
+    await undoSend(store, other.receipt);
+    const record = (await store.find(other.key))!;
+    expect(record).toMatchObject({ currentOtp: newer.otp, sendLog: [0, 0, 0, 0, other.now + 1] });
+    expect(record.previousOtp).toBeUndefined();
+  });
+
+  test('the largest RESEND_MAX_PER_WINDOW (100) fits in one update and one undo', async () => {
+    const hundred = { ...POLICY, cooldownSeconds: 0, maxPerWindow: 100 };
+    const { key, now, first } = await created(Date.now(), hundred);
+    const before = await rawItem(key);
+    const receipt = receiptOf(await store.recordResend(command(key, now + 1, issue(key, now).otp, hundred)));
+    expect((await store.find(key))!.sendLog).toHaveLength(100);
+    await undoSend(store, receipt);
+    expect(await rawItem(key)).toEqual(before);
+    expect((await store.find(key))!.currentOtp).toEqual(first.otp);
+  });
+
+  test('an undo planned on a stale log is refused with the record, and changes nothing', async () => {
+    const zero = { ...POLICY, cooldownSeconds: 0 };
+    const { key, now } = await created(Date.now(), zero);
+    const receipt = receiptOf(await store.recordResend(command(key, now + 1, issue(key, now).otp, zero)));
+    receiptOf(await store.recordResend(command(key, now + 2, issue(key, now).otp, zero)));
+    const before = await rawItem(key);
+    const outcome = await store.undoSend({ key, seen: receipt.after, change: { kind: 'delete' } });
+    expect(outcome).toEqual({ kind: 'refused', current: await store.find(key) });
+    expect(await rawItem(key)).toEqual(before);
   });
 });
 
@@ -303,29 +353,33 @@ describe('what the EmailVerified event is built from', () => {
   });
 });
 
-describe('replaceSendLog', () => {
+describe('reshapeSendLog', () => {
   test('when RESEND_MAX_PER_WINDOW changes, the log is refitted and the resend then recorded', async () => {
     const three = { ...POLICY, maxPerWindow: 3 };
-    const { key, now } = await created(Date.now(), three);
-    expect((await store.find(key))!.sendLog).toEqual([0, 0, now]);
+    const { key, now, first } = await created(Date.now(), three);
+    const record = (await store.find(key))!;
+    expect(record.sendLog).toEqual([0, 0, now]);
     const at = now + 60_000;
     // Under max 5 the 3-slot log fails the size condition.
     const refused = await store.recordResend(command(key, at, issue(key, at).otp));
     expect(refused).toMatchObject({ kind: 'refused', current: { sendLog: [0, 0, now] } });
+    const codes = record.sentCodes!;
+    const fitted = { sendLog: [0, 0, 0, 0, now], sentCodes: [undefined, undefined, ...codes] };
     // A stale expectation changes nothing (and does not throw).
-    await store.replaceSendLog(key, [0, 0, now + 1], [9, 9, 9, 9, 9]);
+    await store.reshapeSendLog(key, { sendLog: [0, 0, now + 1], sentCodes: codes }, { sendLog: [9, 9, 9, 9, 9], sentCodes: fitted.sentCodes });
     expect((await store.find(key))!.sendLog).toEqual([0, 0, now]);
-    await store.replaceSendLog(key, [0, 0, now], [0, 0, 0, 0, now]);
-    expect((await store.find(key))!.sendLog).toEqual([0, 0, 0, 0, now]);
+    await store.reshapeSendLog(key, { sendLog: [0, 0, now], sentCodes: codes }, fitted);
+    expect(await store.find(key)).toMatchObject(fitted);
     expectTtlMatches(await rawItem(key));
     expect((await store.recordResend(command(key, at, issue(key, at).otp))).kind).toBe('recorded');
-    expect((await store.find(key))!.sendLog).toEqual([0, 0, 0, now, at]);
+    expect((await store.find(key))!).toMatchObject({ sendLog: [0, 0, 0, now, at], previousOtp: first.otp });
   });
 
   test('a shrinking max keeps the most recent sends', async () => {
     const { key, now } = await created();
     const two = { ...POLICY, maxPerWindow: 2 };
-    await store.replaceSendLog(key, [0, 0, 0, 0, now], [0, now]);
+    const codes = (await store.find(key))!.sentCodes!;
+    await store.reshapeSendLog(key, { sendLog: [0, 0, 0, 0, now], sentCodes: codes }, { sendLog: [0, now], sentCodes: codes.slice(-2) });
     expect((await store.recordResend(command(key, now + 60_000, issue(key, now).otp, two))).kind).toBe('recorded');
     expect((await store.find(key))!.sendLog).toEqual([now, now + 60_000]);
   });
@@ -363,12 +417,25 @@ describe('corrupt items', () => {
     return error as CorruptRecordError;
   }
 
-  test('the hand-written good item is readable (control)', async () => {
+  test('the hand-written good item is readable (control); written before codes were logged, it needs a reshape first', async () => {
     const key = freshAddress('store-good');
     const now = Date.now();
     await putRaw(goodItem(key, now));
-    expect((await store.find(key))!.sendLog).toEqual([0, 0, 0, 0, now - 120_000]);
+    const record = (await store.find(key))!;
+    expect(record.sendLog).toEqual([0, 0, 0, 0, now - 120_000]);
+    expect(record.sentCodes).toBeUndefined();
+    expect((await store.recordResend(command(key, now, issue(key, now).otp))).kind).toBe('refused');
+    const sentCodes = fitSentCodes(record, POLICY);
+    expect(sentCodes).toEqual([undefined, undefined, undefined, undefined, { otp: record.currentOtp, keptPrevious: false, guessesBefore: 0 }]);
+    await store.reshapeSendLog(key, { sendLog: record.sendLog, sentCodes: undefined }, { sendLog: record.sendLog, sentCodes });
     expect((await store.recordResend(command(key, now, issue(key, now).otp))).kind).toBe('recorded');
+  });
+
+  test('logged codes that cannot be read: quota-state', async () => {
+    const key = freshAddress('store-corrupt-codes');
+    const now = Date.now();
+    await putRaw({ ...goodItem(key, now), sentCodes: { L: [{ M: { h: { S: 'x' } } }] } });
+    expect((await corruptError(() => store.find(key))).part).toBe('quota-state');
   });
 
   test('sendLog a string: quota-state, from find and from a refused resend', async () => {

@@ -21,7 +21,7 @@ describe('openapi/iam-api.yaml', () => {
     for (const server of document.servers) expect(server.url).toMatch(/\/api\/v1$/);
     expect(Object.keys(document.paths).sort()).toEqual([VERIFY, RESEND]);
     expect(Object.keys(document.paths[RESEND]!.post!.responses as object).sort()).toEqual(['201', '401', '429', '500']);
-    expect(Object.keys(document.paths[VERIFY]!.post!.responses as object).sort()).toEqual(['200', '400', '401', '429', '500']);
+    expect(Object.keys(document.paths[VERIFY]!.post!.responses as object).sort()).toEqual(['200', '400', '401', '415', '429', '500']);
     expect(document.paths[RESEND]!.post!.security).toEqual([{ bearerEmailVerificationToken: [] }]);
     expect(document.paths[VERIFY]!.post!.security).toEqual([{ bearerEmailVerificationToken: [] }]);
   });

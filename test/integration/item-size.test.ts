@@ -9,6 +9,7 @@ import { startEmailVerification } from '../../src/start-email-verification.js';
 import { resendVerificationCode } from '../../src/domain/send-verification-code.js';
 import { normalizeEmailAddress } from '../../src/domain/address.js';
 import { PARTITION_KEY } from '../../src/adapters/table-schema.js';
+import { parseClientIp } from '../../src/domain/client-ip.js';
 import { freshAccessKey, freshClientIp, popCoreClient, startRpcTestApi, type SendLists } from '../support/rpc-clients.js';
 import { freshAddress } from '../support/fresh-address.js';
 
@@ -72,7 +73,8 @@ test('what an RPC request adds (its nonce, the per-key and per-IP counters): eac
       { method: 'POST' },
     );
     expect(answer.SuccessList).toHaveLength(1);
-    const extra = [...(await itemsWith(key.accessKeyId)), ...(await itemsWith(ip))];
+    // The per-IP counter is keyed by what the limit counts (an IPv6 address's /64).
+    const extra = [...(await itemsWith(key.accessKeyId)), ...(await itemsWith(parseClientIp(ip)!.limitKey))];
     expect(extra.length).toBeGreaterThanOrEqual(3);
     for (const item of extra) expect(itemSize(item)).toBeLessThan(1024);
   } finally {

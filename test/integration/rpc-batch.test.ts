@@ -4,7 +4,11 @@
  * Gateway bridge (own limits, own access key, a real clock offset or a real SES client with one
  * injected fault), against DynamoDB Local and the local SES. Mails are counted in the SES store.
  */
+import { randomInt } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
+
+import { requestLimits } from '../../src/domain/request-limits.js';
 
 import { startEmailVerification } from '../../src/start-email-verification.js';
 import { freshAddress, freshAddresses } from '../support/fresh-address.js';
@@ -36,7 +40,9 @@ async function startApi(options: Parameters<typeof startRpcTestApi>[0] = {}): Pr
 }
 
 function rpc(api: RpcTestApi, action: string, params: Record<string, string>): Promise<SendLists> {
-  return popCoreClient(api.baseUrl, api.key).request<SendLists>(action, { Format: 'JSON', ...params }, { method: 'POST' });
+  // pop-core's own read timeout is 3 s: tests that send dozens of requests at once on a busy
+  // machine need longer.
+  return popCoreClient(api.baseUrl, api.key).request<SendLists>(action, { Format: 'JSON', ...params }, { method: 'POST', timeout: 20_000 });
 }
 
 /** How many mails each address has in the SES store, from one read of it. */
@@ -317,4 +323,36 @@ test('both APIs share one quota per address, and an RPC link verification ends t
     'EmailAlreadyVerified',
   ]);
   expect(await mailsTo(address)).toHaveLength(2);
+});
+
+test('an address refused for its own reason reports that reason and spends no per-IP unit, even among 60 concurrent requests', async () => {
+  const api = await startApi({ env: { RPC_MAX_PER_CLIENT_IP_PER_HOUR: '3' }, key: freshAccessKey('own-reason') });
+  // An IPv4 address no other test uses (the benchmarking range), so the counter is this test's.
+  const ip = `198.18.${randomInt(256)}.${randomInt(256)}`;
+  const blocked = freshAddress('own-reason-blocked');
+  expect((await rpc(api, 'SubmitEmailVerification', { Email: blocked })).SuccessList).toHaveLength(1);
+  const fresh = freshAddresses(3, 'own-reason-fresh');
+
+  // `blocked` is inside its cooldown: its own reason. The three fresh addresses may use the IP's three units.
+  const answers = await Promise.all([
+    ...Array.from({ length: 30 }, () => rpc(api, 'ResendEmailVerification', { Email: blocked, UserClientIp: ip })),
+    rpc(api, 'SubmitEmailVerification', { Email: fresh.join(','), UserClientIp: ip }),
+    ...Array.from({ length: 30 }, () => rpc(api, 'ResendEmailVerification', { Email: blocked, UserClientIp: ip })),
+  ]);
+  const submitted = answers.splice(30, 1)[0]!;
+  expect(codesOf(answers.flatMap((answer) => answer.FailList))).toEqual({ SendTokenQuotaExceeded: 60 });
+  expect(submitted.SuccessList.map((entry) => entry.Email)).toEqual(fresh);
+  // Units are spent only by addresses that mail: the counter holds exactly the three.
+  const [, ipLimit] = requestLimits({ maxPerAccountPerDay: 500, maxPerClientIpPerHour: 3 }, { accountId: api.key.accessKeyId, clientIpKey: ip }, Date.now());
+  const counter = await new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: process.env.AWS_REGION ?? 'us-east-1' }).send(
+    new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: { pk: { S: `LIMIT#${ipLimit!.counterKey}` } }, ConsistentRead: true }),
+  );
+  expect(counter.Item?.used?.N).toBe('3');
+  // The limit is reached now, for a reason that is not the address's own: nothing written for it.
+  const late = freshAddress('own-reason-late');
+  expect((await rpc(api, 'SubmitEmailVerification', { Email: late, UserClientIp: ip })).FailList.map((entry) => entry.Code)).toEqual([
+    'ClientIpLimitExceeded',
+  ]);
+  expect(await mailsTo(late)).toHaveLength(0);
+  await expect(rpc(api, 'QueryEmailVerification', { Email: late })).rejects.toMatchObject({ code: 'EmailNotSubmitted' });
 });

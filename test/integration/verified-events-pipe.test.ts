@@ -19,6 +19,7 @@ import { PARTITION_KEY } from '../../src/adapters/table-schema.js';
 import { OtpIssuer } from '../../src/domain/otp.js';
 import type { SendCommand } from '../../src/domain/ports.js';
 import { freshAddress } from '../support/fresh-address.js';
+import { undoSend } from '../../src/domain/send-undo.js';
 
 type Json = Record<string, any>;
 
@@ -122,7 +123,7 @@ test('a reverted first send, an IAM-started record, and other kinds of item', as
   const now = Date.now();
   const outcome = await store.createPending(command(reverted, now));
   if (outcome.kind !== 'recorded') throw new Error('not recorded');
-  await store.revertSend(outcome.receipt);
+  await undoSend(store, outcome.receipt);
   expect(selected(await recordsOf(`EMAIL#${reverted}`))).toEqual([]);
 
   const iam = freshAddress('pipe-iam');

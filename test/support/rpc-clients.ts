@@ -10,6 +10,7 @@ import OpenApiUtil from '@alicloud/openapi-util';
 import RPCClient from '@alicloud/pop-core';
 import { XMLParser } from 'fast-xml-parser';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { SocketAddress } from 'node:net';
 
 import { createIamHandler } from '../../lambdas/iam/iam-api.js';
 import { createRpcHandler } from '../../lambdas/rpc/rpc-api.js';
@@ -40,10 +41,13 @@ export function freshAccessKey(label = 'key'): AccessKey {
   };
 }
 
-/** A documentation-range IPv6 address no other test uses (per-client-IP counters). */
+/**
+ * A documentation-range IPv6 address in a /64 no other test uses (per-client-IP counters), in
+ * canonical form (as the service reports it back).
+ */
 export function freshClientIp(): string {
   const hex = randomBytes(12).toString('hex').match(/.{4}/g)!;
-  return `2001:db8:${hex.slice(0, 6).join(':')}`;
+  return new SocketAddress({ address: `2001:db8:${hex.slice(0, 6).join(':')}`, family: 'ipv6' }).address;
 }
 
 /** `YYYY-MM-DDThh:mm:ssZ`, as every Aliyun client sends it. */

@@ -5,19 +5,28 @@
 import { isDeepStrictEqual } from 'node:util';
 import type {
   GuessOutcome,
+  LimitCounters,
   Mailer,
   MarkVerifiedOptions,
   OutgoingMail,
   SendCommand,
+  SendLogState,
   SendOutcome,
-  SendReceipt,
+  SendUndo,
+  UndoOutcome,
   VerificationStore,
 } from '../../../src/domain/ports.js';
-import { emptySendLog, quotaEdges, recordInSendLog } from '../../../src/domain/quota.js';
-import type { VerificationRecord } from '../../../src/domain/verification-record.js';
+import { emptySendLog, quotaEdges, recordInSendLog, recordInSentCodes } from '../../../src/domain/quota.js';
+import type { SentCode, VerificationRecord } from '../../../src/domain/verification-record.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const copy = (record: VerificationRecord): VerificationRecord => structuredClone(record);
+/**
+ * Equal as DynamoDB compares values in a condition. Through JSON, so that values copied with
+ * structuredClone (made in another realm under jest) compare by content alone.
+ */
+const sameValue = (a: unknown, b: unknown): boolean =>
+  isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
 
 export class InMemoryVerificationStore implements VerificationStore {
   readonly records = new Map<string, VerificationRecord>();
@@ -39,6 +48,11 @@ export class InMemoryVerificationStore implements VerificationStore {
     this.enter('createPending', [command]);
     const current = this.records.get(command.key);
     if (current && current.expiresAt > command.now) return { kind: 'refused', current: copy(current) };
+    const sent: SentCode = { otp: command.otp, keptPrevious: false, guessesBefore: 0 };
+    const after: SendLogState = {
+      sendLog: recordInSendLog(emptySendLog(command.policy), command.policy, command.now),
+      sentCodes: recordInSentCodes([], command.policy, sent),
+    };
     this.records.set(command.key, {
       key: command.key,
       address: command.address,
@@ -48,12 +62,12 @@ export class InMemoryVerificationStore implements VerificationStore {
       updatedAt: command.now,
       currentOtp: command.otp,
       guesses: 0,
-      sendLog: recordInSendLog(emptySendLog(command.policy), command.policy, command.now),
+      ...structuredClone(after),
       expiresAt: command.recordExpiresAt,
       ...(command.clientIp ? { lastSendIp: command.clientIp } : {}),
       ...(command.submittedBy ? { submittedBy: command.submittedBy } : {}),
     });
-    return { kind: 'recorded', receipt: { key: command.key, sentOtpHash: command.otp.hash, before: undefined } };
+    return { kind: 'recorded', receipt: { key: command.key, sentAt: command.now, sent, before: undefined, after } };
   }
 
   async recordResend(command: SendCommand): Promise<SendOutcome> {
@@ -66,15 +80,25 @@ export class InMemoryVerificationStore implements VerificationStore {
       current.expiresAt <= command.now ||
       current.status !== 'pending' ||
       current.sendLog.length !== slots ||
+      current.sentCodes?.length !== slots ||
       current.sendLog[0]! > windowEdge ||
       current.sendLog[slots - 1]! > cooldownEdge ||
-      (!command.dropPreviousCode && current.guesses > 0)
+      current.guesses !== (command.dropPreviousCode ? (command.expectedGuesses ?? 0) : 0)
     ) {
       return { kind: 'refused', current: current && copy(current) };
     }
+    const sent: SentCode = {
+      otp: command.otp,
+      keptPrevious: !command.dropPreviousCode,
+      guessesBefore: command.dropPreviousCode ? (command.expectedGuesses ?? 0) : 0,
+    };
+    const after: SendLogState = {
+      sendLog: recordInSendLog(current.sendLog, command.policy, command.now),
+      sentCodes: recordInSentCodes(current.sentCodes, command.policy, sent),
+    };
     const next: Mutable<VerificationRecord> = {
       ...copy(current),
-      sendLog: recordInSendLog(current.sendLog, command.policy, command.now),
+      ...structuredClone(after),
       currentOtp: command.otp,
       guesses: 0,
       lang: command.lang,
@@ -87,25 +111,61 @@ export class InMemoryVerificationStore implements VerificationStore {
     this.records.set(command.key, next);
     return {
       kind: 'recorded',
-      receipt: { key: command.key, sentOtpHash: command.otp.hash, before: copy(current) as unknown as Record<string, unknown> },
+      receipt: { key: command.key, sentAt: command.now, sent, before: copy(current), after },
       ...(next.previousOtp ? { previousCodeExpiresAt: next.previousOtp.expiresAt } : {}),
     };
   }
 
-  async replaceSendLog(key: string, expected: readonly number[], replacement: readonly number[]): Promise<void> {
-    this.enter('replaceSendLog', [key, expected, replacement]);
+  async reshapeSendLog(
+    key: string,
+    expected: { readonly sendLog: readonly number[]; readonly sentCodes: SendLogState['sentCodes'] | undefined },
+    replacement: SendLogState,
+  ): Promise<void> {
+    this.enter('reshapeSendLog', [key, expected, replacement]);
     const current = this.records.get(key);
-    if (current && isDeepStrictEqual([...current.sendLog], [...expected])) {
-      this.records.set(key, { ...current, sendLog: [...replacement] });
+    if (
+      current &&
+      sameValue(current.sendLog, expected.sendLog) &&
+      sameValue(current.sentCodes, expected.sentCodes)
+    ) {
+      this.records.set(key, { ...current, ...structuredClone(replacement) });
     }
   }
 
-  async revertSend(receipt: SendReceipt): Promise<void> {
-    this.enter('revertSend', [receipt]);
-    const current = this.records.get(receipt.key);
-    if (current?.currentOtp?.hash !== receipt.sentOtpHash) return;
-    if (receipt.before === undefined) this.records.delete(receipt.key);
-    else this.records.set(receipt.key, structuredClone(receipt.before) as unknown as VerificationRecord);
+  async undoSend(undo: SendUndo): Promise<UndoOutcome> {
+    this.enter('undoSend', [undo]);
+    const current = this.records.get(undo.key);
+    if (
+      !current ||
+      current.status !== 'pending' ||
+      !sameValue(current.sendLog, undo.seen.sendLog) ||
+      !sameValue(current.sentCodes, undo.seen.sentCodes)
+    ) {
+      return { kind: 'refused', current: current && copy(current) };
+    }
+    const change = undo.change;
+    if (change.kind === 'delete') {
+      this.records.delete(undo.key);
+      return { kind: 'undone' };
+    }
+    const next: Mutable<VerificationRecord> = {
+      ...copy(current),
+      sendLog: [...change.sendLog],
+      sentCodes: structuredClone([...change.sentCodes]),
+      guesses: current.guesses + change.addGuesses,
+    };
+    if (change.liveCodes) {
+      next.currentOtp = change.liveCodes.current;
+      if (change.liveCodes.previous) next.previousOtp = change.liveCodes.previous;
+      else delete next.previousOtp;
+    }
+    if (change.restore) {
+      Object.assign(next, { lang: change.restore.lang, updatedAt: change.restore.updatedAt, expiresAt: change.restore.expiresAt });
+      if (change.restore.lastSendIp) next.lastSendIp = change.restore.lastSendIp;
+      else delete next.lastSendIp;
+    }
+    this.records.set(undo.key, next);
+    return { kind: 'undone' };
   }
 
   async reserveGuess(key: string, maxGuesses: number, now: number): Promise<GuessOutcome> {
@@ -181,5 +241,20 @@ export class ManualClock {
   readonly read = (): number => this.now;
   advance(ms: number): void {
     this.now += ms;
+  }
+}
+
+/** Hard-limit counters in memory, as the DynamoDB ones behave. */
+export class InMemoryLimitCounters implements LimitCounters {
+  readonly used = new Map<string, number>();
+
+  async take(counterKey: string, wanted: number, limit: number): Promise<number> {
+    const got = Math.max(0, Math.min(wanted, limit - (this.used.get(counterKey) ?? 0)));
+    this.used.set(counterKey, (this.used.get(counterKey) ?? 0) + got);
+    return got;
+  }
+
+  async giveBack(counterKey: string, units: number): Promise<void> {
+    if (units > 0 && this.used.has(counterKey)) this.used.set(counterKey, this.used.get(counterKey)! - units);
   }
 }

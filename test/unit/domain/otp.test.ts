@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { OtpIssuer, type RandomInteger } from '../../../src/domain/otp.js';
 
 const KEY = new TextEncoder().encode('unit-test-otp-hash-key-0123456789abcdef');
@@ -35,8 +36,8 @@ describe('OtpIssuer', () => {
     expect(code).toBe('123456');
     expect(stored.expiresAt).toBe(T + 600_000);
     expect(JSON.stringify(stored)).not.toContain('123456');
-    expect(stored.hash).toMatch(/^[A-Za-z0-9_-]{43}$/); // HMAC-SHA256, base64url
-    expect(stored.salt).toMatch(/^[A-Za-z0-9_-]{22}$/); // 16 random bytes
+    expect(stored.hash).toMatch(/^[A-Za-z0-9_-]{22}$/); // HMAC-SHA256 cut to 128 bits, base64url
+    expect(stored.salt).toMatch(/^[A-Za-z0-9_-]{16}$/); // 12 random bytes
   });
 
   test('the hash differs per salt, per address and per key', () => {
@@ -69,6 +70,16 @@ describe('OtpIssuer', () => {
     for (const bad of ['12345', '0012345', ' 012345', '012345 ', '01234a', '', '０１２３４５', '012345\n']) {
       expect(issuer.match(bad, ADDRESS, [stored])).toBeUndefined();
     }
+  });
+
+  test('a full-length hash stored before the hashes were cut still matches, and only its own code', () => {
+    const salt = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const full = createHmac('sha256', KEY).update(`${salt}\u0000${ADDRESS}\u0000654321`).digest('base64url');
+    const legacy = { hash: full, salt, expiresAt: T + 600_000 };
+    const issuer = new OtpIssuer(KEY, 600);
+    expect(full).toHaveLength(43);
+    expect(issuer.match('654321', ADDRESS, [legacy])).toEqual(legacy);
+    expect(issuer.match('654320', ADDRESS, [legacy])).toBeUndefined();
   });
 
   test('a stored hash of another length never matches (and never throws)', () => {

@@ -8,6 +8,7 @@ import {
 } from '../../../src/domain/errors.js';
 import { MailComposer } from '../../../src/domain/mail-composition.js';
 import { OtpIssuer } from '../../../src/domain/otp.js';
+import type { SendLogState, SendUndo } from '../../../src/domain/ports.js';
 import { resendVerificationCode, startVerification, type SendDependencies } from '../../../src/domain/send-verification-code.js';
 import { CorruptRecordError } from '../../../src/domain/verification-record.js';
 import { InMemoryVerificationStore, ManualClock, RecordingMailer } from './fakes.js';
@@ -94,7 +95,7 @@ describe('startVerification', () => {
     const error = await rejection(startVerification(deps, { address, lang: 'en' }));
     expect(error).toBeInstanceOf(StageFailedError);
     expect((error as StageFailedError).stage).toBe('send-mail');
-    expect(store.callsOf('revertSend')).toHaveLength(1);
+    expect(store.callsOf('undoSend')).toHaveLength(1);
     expect(store.records.has(address.key)).toBe(false);
     mailer.failure = undefined;
     await expect(startVerification(deps, { address, lang: 'en' })).resolves.toEqual({ address, started: true });
@@ -170,9 +171,9 @@ describe('resendVerificationCode', () => {
     expect(error).toBeInstanceOf(StageFailedError);
     expect((error as StageFailedError).stage).toBe('send-mail');
     expect((error as StageFailedError).cause).toBe(mailer.failure);
-    const [receipt] = store.callsOf('revertSend')[0] as [{ key: string; sentOtpHash: string; before: unknown }];
-    expect(receipt.key).toBe(address.key);
-    expect(receipt.before).toEqual(before);
+    const [undo] = store.callsOf('undoSend')[0] as [SendUndo];
+    expect(undo.key).toBe(address.key);
+    expect(store.callsOf('undoSend')).toHaveLength(1);
     expect(store.records.get(address.key)).toEqual(before);
     // Not charged: the retry goes out at once, and the first code is still the live one.
     mailer.failure = undefined;
@@ -186,7 +187,7 @@ describe('resendVerificationCode', () => {
     clock.advance(60_000);
     mailer.failure = new Error('SES down');
     const revertError = new Error('DynamoDB down');
-    store.failures.set('revertSend', revertError);
+    store.failures.set('undoSend', revertError);
     const error = await rejection(resendVerificationCode(deps, { address, lang: 'en' }));
     expect((error as StageFailedError).stage).toBe('send-mail');
     expect(revertFailures).toEqual([revertError]);
@@ -250,7 +251,9 @@ describe('resendVerificationCode', () => {
     expect(store.records.get(address.key)!.sendLog).toEqual([0, 0, T]);
     clock.advance(60_000);
     await expect(resendVerificationCode(deps, { address, lang: 'en' })).resolves.toEqual({ address, started: false });
-    expect(store.callsOf('replaceSendLog')).toEqual([[address.key, [0, 0, T], [0, 0, 0, 0, T]]]);
+    const [[key, expected, replacement]] = store.callsOf('reshapeSendLog') as [[string, SendLogState, SendLogState]];
+    expect([key, expected.sendLog, replacement.sendLog]).toEqual([address.key, [0, 0, T], [0, 0, 0, 0, T]]);
+    expect(replacement.sentCodes.map((code) => code?.otp)).toEqual([undefined, undefined, ...expected.sentCodes.map((code) => code?.otp)]);
     expect(store.records.get(address.key)!.sendLog).toEqual([0, 0, 0, T, T + 60_000]);
     expect(mailer.sent).toHaveLength(2);
   });
@@ -265,7 +268,7 @@ describe('resendVerificationCode', () => {
     const error = await rejection(resendVerificationCode(small, { address, lang: 'en' }));
     expect(error).toBeInstanceOf(QuotaExceededError);
     expect((error as QuotaExceededError).retryAfterSeconds).toBe(3600 - 120);
-    expect(store.callsOf('replaceSendLog')).toHaveLength(0);
+    expect(store.callsOf('reshapeSendLog')).toHaveLength(0);
   });
 });
 
