@@ -118,7 +118,6 @@ export class EmailVerificationStack extends Stack {
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
       ...(api === 'rpc' ? { RPC_ACCESS_KEYS_SECRET_ARN: keys.rpcAccessKeys.secretArn } : {}),
-      NODE_OPTIONS: '--enable-source-maps',
       ...(props.declareLocalKeyVariables ? Object.fromEntries(LOCAL_KEY_VARIABLES.map((name) => [name, ''])) : {}),
     });
     this.resendCodeFunction = new ServiceFunction(this, FUNCTIONS.iam.logicalId, {

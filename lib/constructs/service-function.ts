@@ -1,12 +1,13 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { ApiName, FunctionDeclaration } from '../../lambdas/routes.js';
+import { lambdaBundling } from '../bundling/lambda-bundle.js';
 
 /**
  * Reserved concurrency by default: each function keeps its share when others in the account
@@ -49,8 +50,9 @@ export class ServiceFunction extends Construct {
       description: `Execution role of ${declaration.logicalId}`,
     });
     logGroup.grantWrite(role);
+    const entry = fileURLToPath(new URL(`../../${declaration.entry}`, import.meta.url));
     this.fn = new NodejsFunction(this, 'Default', {
-      entry: fileURLToPath(new URL(`../../${declaration.entry}`, import.meta.url)),
+      entry,
       handler: 'handler',
       description: declaration.description,
       runtime: Runtime.NODEJS_24_X,
@@ -67,22 +69,8 @@ export class ServiceFunction extends Construct {
       tracing: Tracing.ACTIVE,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       environment: { ...props.environment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        minify: true,
-        // Error names survive minification (handlers and SDKs test `error.name`).
-        keepNames: true,
-        sourceMap: true,
-        charset: Charset.UTF8,
-        // Bundle AWS SDK v3 instead of taking whatever version the runtime ships.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ESM file still call require().
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        forceDockerBundling: false,
-      },
+      // Minified ESM with the AWS SDK bundled and trimmed (lib/bundling/).
+      bundling: lambdaBundling(entry),
     });
     // Fixed logical id, so `sam local invoke <id>` and the docs can name the function.
     (this.fn.node.defaultChild as CfnFunction).overrideLogicalId(declaration.logicalId);
