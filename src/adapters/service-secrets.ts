@@ -1,6 +1,6 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TokenKeyring } from '../domain/verification-token.js';
 import { readSetting, type Env } from '../settings.js';
+import { secretsManagerReader, type SecretReader } from './secrets-manager-reader.js';
 
 /** Key material the handlers need. Never logged, never put in an environment variable in AWS. */
 export interface ServiceSecrets {
@@ -19,19 +19,17 @@ export interface ServiceSecrets {
  * - TOKEN_SIGNING_SECRET_ARN: JSON `{"kid":"k1","key":"...","previous":[{"kid":"k0","key":"..."}]}`
  * - OTP_HASH_SECRET_ARN: the HMAC key as a plain string
  * - RPC_ACCESS_KEYS_SECRET_ARN: JSON `{"<AccessKeyId>":"<AccessKeySecret>", ...}`
+ *
+ * The secrets are read in parallel, each with its own connect and answer timeouts and retries
+ * (secrets-manager-reader.ts), so a stalled Secrets Manager fails the cold start in seconds.
  */
 export async function loadServiceSecrets(
   env: Env = process.env,
-  client: () => SecretsManagerClient = () => new SecretsManagerClient({}),
+  reader: () => SecretReader = () => secretsManagerReader({ env }),
 ): Promise<ServiceSecrets> {
   const arns = [env.TOKEN_SIGNING_SECRET_ARN, env.OTP_HASH_SECRET_ARN, env.RPC_ACCESS_KEYS_SECRET_ARN];
-  const secretsManager = arns.some(Boolean) ? client() : undefined;
-  const read = async (arn: string | undefined): Promise<string | undefined> => {
-    if (!arn || !secretsManager) return undefined;
-    const result = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
-    if (result.SecretString === undefined) throw new Error(`Secret ${arn} has no string value`);
-    return result.SecretString;
-  };
+  const readSecret = arns.some(Boolean) ? reader() : undefined;
+  const read = async (arn: string | undefined): Promise<string | undefined> => (arn && readSecret ? readSecret(arn) : undefined);
   const [tokenSecret, otpSecret, rpcSecret] = await Promise.all(arns.map(read));
 
   return {

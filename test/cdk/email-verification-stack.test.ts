@@ -154,7 +154,6 @@ describe('functions', () => {
       TOKEN_SIGNING_SECRET_ARN: secretRef('TokenSigningSecret'),
       OTP_HASH_SECRET_ARN: secretRef('OtpHashSecret'),
       EXPOSE_ERROR_TRACES: 'false',
-      NODE_OPTIONS: '--enable-source-maps',
       LOG_LEVEL: 'info',
       PUBLIC_BASE_URL: '',
       RESEND_COOLDOWN_SECONDS: '60',
