@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDbLimitCounters } from './adapters/dynamodb-limit-counters.js';
@@ -12,7 +11,7 @@ import type { LimitCounters, Mailer, NonceRegistry, VerificationStore } from './
 import type { SendDependencies } from './domain/send-verification-code.js';
 import type { VerifyDependencies } from './domain/verify-address.js';
 import { VerificationTokens } from './domain/verification-token.js';
-import { createServiceLogger } from './observability/logger.js';
+import { createServiceLogger, type ServiceLogger } from './observability/logger.js';
 
 /** Everything a handler needs, built once per cold start. */
 export interface ServiceDependencies {
@@ -29,7 +28,7 @@ export interface ServiceDependencies {
   readonly linkTokens: VerificationTokens;
   readonly clock: () => number;
   /** The service's logger at LOG_LEVEL; each handler derives its own (with its `api`) from it. */
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
 }
 
 /** Replaceable parts, so tests can inject real faults into real clients. */
@@ -39,7 +38,7 @@ export interface DependencyOverrides {
   readonly random?: RandomInteger;
   readonly clock?: () => number;
   readonly tokenKeyring?: ServiceSecrets['tokenKeyring'];
-  readonly logger?: Logger;
+  readonly logger?: ServiceLogger;
 }
 
 export function createServiceDependencies(
