@@ -169,6 +169,26 @@ export const noEndpointDiscovery: Plugin = trim({
   verify: ({ metafile }) => forbiddenInputs(metafile, [/node_modules[\\/]mnemonist[\\/]/, /node_modules[\\/]@aws-sdk[\\/]endpoint-cache[\\/]/]),
 });
 
+/**
+ * The pure-JavaScript SHA-256 (about 3.4 KB): the SDK's Node hash falls back to it only where
+ * node:crypto cannot hash SHA-256, which no Lambda runtime lacks. The stub throws if it is ever
+ * constructed.
+ */
+export const noPureJsSha256: Plugin = trim({
+  name: 'no-pure-js-sha256',
+  setup(build, context) {
+    build.onResolve({ filter: /^\.\/(sha256\/)?Sha256Js$/ }, (args) => {
+      if (!/[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/]/.test(args.importer)) return undefined;
+      context.applied(args.importer);
+      return { path: args.path, namespace: 'no-pure-js-sha256' };
+    });
+    serveModules(build, 'no-pure-js-sha256', () =>
+      'export class Sha256Js { constructor() { throw new Error("The pure-JavaScript SHA-256 is not bundled (lib/bundling/sdk-trims.ts)"); } }',
+    );
+  },
+  verify: ({ metafile }) => forbiddenInputs(metafile, [/node_modules[\\/]@smithy[\\/]core[\\/].*[\\/]Sha256Js\.js$/]),
+});
+
 const SCHEMAS_MODULE = /[\\/]@aws-sdk[\\/]client-[a-z0-9-]+[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/;
 const REGISTER_ERROR = /^(\w+)_registry\.registerError\((\w+)\$, (\w+)\);$/gm;
 
@@ -240,8 +260,12 @@ export const packageJsonVersionOnly: Plugin = trim({
   },
 });
 
+/** Modules matching `patterns` that contribute code to the bundle. */
 function forbiddenInputs(metafile: Metafile, patterns: readonly RegExp[]): string | undefined {
-  const found = Object.keys(metafile.inputs).filter((input) => patterns.some((pattern) => pattern.test(input)));
+  const found = Object.values(metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .filter(([input, { bytesInOutput }]) => bytesInOutput > 0 && patterns.some((pattern) => pattern.test(input)))
+    .map(([input]) => input);
   return found.length > 0 ? `still in the bundle: ${found.slice(0, 5).join(', ')}${found.length > 5 ? ', ...' : ''}` : undefined;
 }
 
@@ -252,6 +276,7 @@ export function sdkTrims(keepModeledErrors: readonly string[]): Plugin[] {
     builtinsWithoutEsmFacade,
     noEventStreams,
     noEndpointDiscovery,
+    noPureJsSha256,
     onlyModeledErrors(keepModeledErrors),
     packageJsonVersionOnly,
   ];
