@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { loadServiceSecrets } from '../../../src/adapters/service-secrets.js';
 import { SecretReadError, secretsManagerReader } from '../../../src/adapters/secrets-manager-reader.js';
-import { startFakeSecretsManager, type FakeSecretsManager } from '../../support/fake-secrets-manager.js';
+import { startFakeSecretsManager, type FakeSecretsManager } from '../../../local/fake-secrets-manager.js';
 
 const REGION = 'eu-west-1';
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };

@@ -3,8 +3,12 @@
  * the real one checks: POST /, the target and content type, and a SigV4 signature it recomputes
  * from the request it received with the credentials it was given. Unknown secrets answer
  * ResourceNotFoundException. `fail` scripts faults for the next requests.
+ *
+ * For tests and the bench only: it lets a bundle read its keys the way a deployed function does
+ * (secret ARNs, signed requests), with AWS_ENDPOINT_URL_SECRETS_MANAGER pointing here.
  */
 import { SignatureV4 } from '@smithy/signature-v4';
+import { readSetting } from '../src/settings.js';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -127,5 +131,18 @@ export async function startFakeSecretsManager(options: {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The three secrets the stack creates, in its formats, holding the local keys (settings.ts), so
+ * that tokens and signatures made with the local settings verify in a function that reads them.
+ */
+export function localKeySecrets(arns: { tokenSigning: string; otpHash: string; rpcAccessKeys: string }): Record<string, string> {
+  const env = {};
+  return {
+    [arns.tokenSigning]: JSON.stringify({ kid: readSetting(env, 'JWT_KEY_ID'), key: readSetting(env, 'JWT_SIGNING_KEY') }),
+    [arns.otpHash]: readSetting(env, 'OTP_HASH_KEY'),
+    [arns.rpcAccessKeys]: JSON.stringify({ [readSetting(env, 'RPC_ACCESS_KEY_ID')]: readSetting(env, 'RPC_ACCESS_KEY_SECRET') }),
   };
 }
