@@ -243,7 +243,7 @@ export const packageJsonVersionOnly: Plugin = trim({
     build.onResolve({ filter: /package\.json$/ }, (args) => {
       if (!NODE_MODULES.test(args.importer) || !/[\\/]@aws-sdk[\\/]/.test(args.importer)) return undefined;
       const source = readFileSync(args.importer, 'utf8');
-      const binding = new RegExp(`^import (\\w+) from "${args.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}";$`, 'm').exec(source)?.[1];
+      const binding = new RegExp(`\\bimport (\\w+) from "${args.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`).exec(source)?.[1];
       const uses = binding ? source.match(new RegExp(`\\b${binding}\\b(\\.\\w+)?`, 'g')) ?? [] : [];
       // The import itself, then only `<binding>.version`.
       if (!binding || uses.slice(1).some((use) => use !== `${binding}.version`)) {
