@@ -37,6 +37,7 @@ import { signV1 } from '../src/aliyun-rpc/index.js';
 import { loadConfig } from '../src/config.js';
 import { normalizeEmailAddress } from '../src/domain/address.js';
 import type { OutgoingMail, SendCommand } from '../src/domain/ports.js';
+import { parseSender } from '../src/domain/sender.js';
 import { createServiceDependencies } from '../src/service-dependencies.js';
 import { readSetting } from '../src/settings.js';
 import { startEmailVerification } from '../src/start-email-verification.js';
@@ -97,7 +98,7 @@ const setupEnv = withoutSecretArns(input.stacks[0]!.iam.env);
 Object.assign(process.env, setupEnv);
 const setup = createServiceDependencies(loadConfig(setupEnv), await loadServiceSecrets(setupEnv));
 const rpcKey = { id: readSetting(setupEnv, 'RPC_ACCESS_KEY_ID'), secret: readSetting(setupEnv, 'RPC_ACCESS_KEY_SECRET') };
-const mailFrom = readSetting(setupEnv, 'MAIL_FROM');
+const sender = parseSender(readSetting(setupEnv, 'MAIL_FROM'));
 const configurationSet = setupEnv.SES_CONFIGURATION_SET;
 
 const proxy = await countingProxy(input.dynamodbEndpoint);
@@ -281,7 +282,7 @@ function expectOldItem(result: { Attributes?: unknown }): void {
 async function sendEmailInput(mail: OutgoingMail): Promise<SendEmailCommandInput> {
   let input: SendEmailCommandInput | undefined;
   const capture = { send: async (command: SendEmailCommand) => void (input = command.input) } as unknown as SESClient;
-  await new SesMailer(capture, mailFrom, configurationSet).send(mail);
+  await new SesMailer(capture, sender, configurationSet).send(mail);
   return input!;
 }
 

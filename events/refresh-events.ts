@@ -13,6 +13,7 @@
  * --link-token  the token of a mailed verification link, for verification-page.json
  * --email       the addresses of the RPC events
  * --lang        the language of the mails and the page
+ * --dir         the folder of the events (default: this one)
  * Whatever is not given keeps its value from the events already here (a code or address edited
  * by hand stays). The RPC events are signed with the local RPC key (RPC_ACCESS_KEY_ID /
  * RPC_ACCESS_KEY_SECRET) with a fresh Timestamp and SignatureNonce: the handler accepts a
@@ -21,6 +22,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ROUTES, type RouteName } from '../lambdas/routes.js';
@@ -29,7 +32,6 @@ import { buildProxyEvent, type ProxyRequest } from '../local/proxy-event.js';
 import { percentEncode, signV1 } from '../src/aliyun-rpc/index.js';
 import { readSetting } from '../src/settings.js';
 
-const here = new URL('.', import.meta.url);
 const PLACEHOLDER_TOKEN = 'REPLACE_WITH_EMAIL_VERIFICATION_TOKEN';
 const PLACEHOLDER_LINK_TOKEN = 'REPLACE_WITH_LINK_TOKEN';
 const PLACEHOLDER_CODE = '000000';
@@ -44,8 +46,11 @@ const { values: args } = parseArgs({
     'link-token': { type: 'string' },
     email: { type: 'string' },
     lang: { type: 'string' },
+    dir: { type: 'string' },
   },
 });
+
+const here = args.dir ? pathToFileURL(`${path.resolve(args.dir)}/`) : new URL('.', import.meta.url);
 
 /** The event already in `file`, if it parses. */
 function previous(file: string): APIGatewayProxyEvent | undefined {
@@ -132,7 +137,7 @@ function main(): void {
   };
   for (const [file, event] of Object.entries(events)) {
     writeFileSync(new URL(file, here), `${JSON.stringify(event, null, 2)}\n`);
-    process.stderr.write(`wrote events/${file}\n`);
+    process.stderr.write(`wrote ${path.relative(process.cwd(), fileURLToPath(new URL(file, here)))}\n`);
   }
 }
 

@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import path from 'node:path';
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -7,10 +8,14 @@ import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type ApiName } from '../lambdas/routes.js';
-import { SETTINGS, settingNames } from '../src/settings.js';
+import { parseAllowedOrigins } from '../lambdas/http/cors.js';
+import { loadMailComposer } from '../src/adapters/mail-template-folder.js';
+import { parseSender, SenderError } from '../src/domain/sender.js';
+import { SETTINGS, settingNames, validateSetting } from '../src/settings.js';
 import { KeySecret } from './constructs/key-secret.js';
 import { MailConfigurationSet } from './constructs/mail-configuration-set.js';
 import { Operations } from './constructs/operations.js';
+import { SenderIdentity } from './constructs/sender-identity.js';
 import { API_STAGE, ServiceApi } from './constructs/service-api.js';
 import { DEFAULT_RESERVED_CONCURRENCY, ServiceFunction } from './constructs/service-function.js';
 import { VerificationTable } from './constructs/verification-table.js';
@@ -20,16 +25,46 @@ import { settingsEnvironment, type SettingOverrides } from './function-environme
 export { API_STAGE } from './constructs/service-api.js';
 
 export interface EmailVerificationStackProps extends StackProps {
-  /** SES-verified sender address (`MAIL_FROM`), optionally as `Name <address>`. */
-  readonly mailFrom: string;
   /**
-   * SES identity the functions may send as. Default: the domain identity of `mailFrom` and the
-   * address identity itself, in this stack's account and region (SES authorizes against
-   * whichever of the two is verified).
+   * The sender (`MAIL_FROM`), optionally as `Name <address>` (a non-ASCII name is sent
+   * MIME-encoded). Default with `sesDomain`: `no-reply@<sesDomain>`; otherwise required.
+   */
+  readonly mailFrom?: string;
+  /**
+   * Create the SES domain identity for this domain, with Easy DKIM; the functions may then send
+   * as exactly that identity. Without it the stack uses an identity verified outside it.
+   */
+  readonly sesDomain?: string;
+  /** With `sesDomain`: a custom MAIL FROM domain `<subdomain>.<sesDomain>` (e.g. `mail`). */
+  readonly sesMailFromSubdomain?: string;
+  /** With `sesDomain`: the public Route 53 zone holding it; the DKIM and MAIL FROM records go there. */
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+  /**
+   * An existing SES identity the functions may send as. Default (without `sesDomain`): the
+   * domain identity of `mailFrom` and the address identity itself, in this stack's account and
+   * region (SES authorizes against whichever of the two is verified).
    */
   readonly sesIdentityArn?: string;
+  /**
+   * The account is in the SES sandbox: the verified identities (addresses or domains) the
+   * functions may mail, or `*` for any verified identity. Also sets SES_SANDBOX on the functions.
+   */
+  readonly sesSandboxRecipients?: readonly string[];
+  /**
+   * Skip the check that the sender can be verified at all, for a template that is never deployed
+   * (tests, `sam local` against a local SES). Default false.
+   */
+  readonly allowUnverifiableSender?: boolean;
   /** Values for the functions' settings (src/settings.ts), e.g. `{ RESEND_COOLDOWN_SECONDS: 30 }`. */
   readonly settings?: SettingOverrides;
+  /** Who the mails and the verification page say is asking (`PRODUCT_NAME`). */
+  readonly productName?: string;
+  /**
+   * A folder of your own mail templates (the `MAIL_TEMPLATES_DIR` layout: `en/`, `zh/` with
+   * `subject.txt`, `body.txt`, `body.html`), checked at synthesis and bundled with both
+   * functions. Default: the built-in templates.
+   */
+  readonly mailTemplatesDir?: string;
   /** Base URL of the mailed verification link (`PUBLIC_BASE_URL`); default: taken from the request. */
   readonly publicBaseUrl?: string;
   /** A regional WAFv2 web ACL to put in front of the API stage. */
@@ -65,14 +100,48 @@ export const LOCAL_KEY_VARIABLES = settingNames('local-key');
 export const RESEND_CODE_FUNCTION_ID = FUNCTIONS.iam.logicalId;
 export const RPC_FUNCTION_ID = FUNCTIONS.rpc.logicalId;
 
-/** The bare address of `Name <address>` or `address`. */
+/**
+ * The bare address of `Name <address>` or `address`, as the functions send it (domain in lower
+ * case and punycode), so the policy's `ses:FromAddress` matches their Source. A non-ASCII display
+ * name is accepted: the mailer sends it as RFC 2047 encoded-words. A non-ASCII local part is not.
+ */
 export function senderAddress(mailFrom: string): string {
-  const match = /<([^<>]+)>\s*$/.exec(mailFrom);
-  const address = (match?.[1] ?? mailFrom).trim();
-  if (!/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(address)) {
-    throw new Error(`mailFrom must be an email address (optionally "Name <address>"), got "${mailFrom}"`);
+  try {
+    return parseSender(mailFrom).address;
+  } catch (error) {
+    if (error instanceof SenderError) throw new Error(`mailFrom: ${error.message}`);
+    throw error;
   }
-  return address;
+}
+
+/** What synth says when no sender is given: the two ways to name one. */
+export const MISSING_SENDER =
+  'No sender address: deploy with -c sesDomain=<your domain> (the stack creates the SES identity with DKIM; ' +
+  'mail goes from no-reply@<domain>, or -c mailFrom=<address on it>) or with -c mailFrom=<an address on an SES ' +
+  'identity already verified in the target region>. A synth that is never deployed (tests, sam local) may add ' +
+  '-c allowUnverifiableSender=true.';
+
+/** Where the operator's mail templates sit inside each function's bundle (/var/task in Lambda). */
+export const BUNDLED_TEMPLATES_FOLDER = 'mail-templates';
+const BUNDLED_TEMPLATES_DIR = `/var/task/${BUNDLED_TEMPLATES_FOLDER}`;
+
+/**
+ * The product name and the template folder, checked now: a bad name, or a template that cannot
+ * be used (unknown placeholder, unsafe HTML, {{minutes}} with a lifetime in seconds), fails
+ * synthesis with the setting's or the file's own message instead of the first mail.
+ */
+function mailSettings(props: EmailVerificationStackProps): { productName: string; templatesDir?: string } {
+  const productName = String(props.productName ?? props.settings?.PRODUCT_NAME ?? SETTINGS.PRODUCT_NAME.default);
+  validateSetting('PRODUCT_NAME', productName);
+  const folder = props.mailTemplatesDir ?? props.settings?.MAIL_TEMPLATES_DIR;
+  const templatesDir = folder === undefined || folder === '' ? undefined : path.resolve(String(folder));
+  const otpTtl = props.settings?.OTP_TTL_SECONDS;
+  loadMailComposer({
+    productName,
+    otpTtlSeconds: otpTtl === undefined ? SETTINGS.OTP_TTL_SECONDS.default : Number(otpTtl),
+    ...(templatesDir ? { mailTemplatesDir: templatesDir } : {}),
+  });
+  return { productName, ...(templatesDir ? { templatesDir } : {}) };
 }
 
 /** API Gateway, the two functions, the shared table, their keys, the EmailVerified events, the mail configuration and operations. */
@@ -89,11 +158,30 @@ export class EmailVerificationStack extends Stack {
 
   constructor(scope: Construct, id: string, props: EmailVerificationStackProps) {
     super(scope, id, props);
-    const fromAddress = senderAddress(props.mailFrom);
+    const mailFrom =
+      props.mailFrom ??
+      (props.sesDomain ? `no-reply@${props.sesDomain.trim().toLowerCase()}` : undefined) ??
+      (props.allowUnverifiableSender ? SETTINGS.MAIL_FROM.default : undefined);
+    if (mailFrom === undefined) throw new Error(MISSING_SENDER);
+    const fromAddress = senderAddress(mailFrom);
+    const sandboxRecipients = props.sesSandboxRecipients ?? [];
+    const settings = sandboxSettings(props.settings ?? {}, sandboxRecipients);
+    const corsAllowedOrigins = parseAllowedOrigins(settings.CORS_ALLOWED_ORIGINS === undefined ? undefined : String(settings.CORS_ALLOWED_ORIGINS));
+    const mail = mailSettings(props);
 
     this.table = new VerificationTable(this, 'VerificationTable').table;
     const keys = this.keySecrets();
     this.mailConfigurationSet = new MailConfigurationSet(this, 'MailConfigurationSet');
+    const sender = new SenderIdentity(this, 'SenderIdentity', {
+      fromAddress,
+      ...(props.sesDomain !== undefined ? { domain: props.sesDomain } : {}),
+      ...(props.sesMailFromSubdomain !== undefined ? { mailFromSubdomain: props.sesMailFromSubdomain } : {}),
+      ...(props.hostedZone !== undefined ? { hostedZone: props.hostedZone } : {}),
+      ...(props.sesIdentityArn !== undefined ? { identityArn: props.sesIdentityArn } : {}),
+      sandboxRecipients,
+      allowUnverifiableSender: props.allowUnverifiableSender ?? false,
+      configurationSetArn: this.mailConfigurationSet.arn,
+    });
 
     const statements = [
       new PolicyStatement({
@@ -101,31 +189,29 @@ export class EmailVerificationStack extends Stack {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [this.table.tableArn],
       }),
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['ses:SendEmail'],
-        // SES authorizes a send against the sender identity and the configuration set it names.
-        resources: [...this.sesIdentities(fromAddress, props.sesIdentityArn), this.mailConfigurationSet.arn],
-        conditions: { StringEquals: { 'ses:FromAddress': fromAddress } },
-      }),
+      sender.sendStatement,
     ];
     const environment = (api: ApiName) => ({
-      ...settingsEnvironment(api, props.settings ?? {}),
+      ...settingsEnvironment(api, settings),
       TABLE_NAME: this.table.tableName,
-      MAIL_FROM: props.mailFrom,
+      MAIL_FROM: mailFrom,
       SES_CONFIGURATION_SET: this.mailConfigurationSet.name,
+      PRODUCT_NAME: mail.productName,
+      MAIL_TEMPLATES_DIR: mail.templatesDir ? BUNDLED_TEMPLATES_DIR : '',
       PUBLIC_BASE_URL: props.publicBaseUrl ?? '',
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
       ...(api === 'rpc' ? { RPC_ACCESS_KEYS_SECRET_ARN: keys.rpcAccessKeys.secretArn } : {}),
       ...(props.declareLocalKeyVariables ? Object.fromEntries(LOCAL_KEY_VARIABLES.map((name) => [name, ''])) : {}),
     });
+    const bundledFolders: Record<string, string> = mail.templatesDir ? { [BUNDLED_TEMPLATES_FOLDER]: mail.templatesDir } : {};
     this.resendCodeFunction = new ServiceFunction(this, FUNCTIONS.iam.logicalId, {
       declaration: FUNCTIONS.iam,
       environment: environment('iam'),
       secrets: [keys.tokenSigning, keys.otpHash],
       statements,
       ...reservedConcurrencyOf('iam', props.reservedConcurrency),
+      bundledFolders,
     }).fn;
     this.rpcFunction = new ServiceFunction(this, FUNCTIONS.rpc.logicalId, {
       declaration: FUNCTIONS.rpc,
@@ -133,13 +219,17 @@ export class EmailVerificationStack extends Stack {
       secrets: [keys.tokenSigning, keys.otpHash, keys.rpcAccessKeys],
       statements,
       ...reservedConcurrencyOf('rpc', props.reservedConcurrency),
+      bundledFolders,
     }).fn;
 
     this.api = new ServiceApi(this, 'EmailVerificationApi', {
       functions: { iam: this.resendCodeFunction, rpc: this.rpcFunction },
       throttling: props.throttling ?? { rateLimit: 50, burstLimit: 100 },
+      corsAllowedOrigins,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
     }).api;
+
+    if (sender.grantsAnyRecipient) this.acknowledgeAnyRecipient();
 
     this.verifiedEvents = new VerifiedEvents(this, 'VerifiedEvents', {
       table: this.table,
@@ -226,13 +316,18 @@ export class EmailVerificationStack extends Stack {
     };
   }
 
-  /** `mailFrom`'s domain and address identities in this account and region, unless one is given. */
-  private sesIdentities(fromAddress: string, sesIdentityArn: string | undefined): string[] {
-    if (sesIdentityArn) return [sesIdentityArn];
-    const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase();
-    return [domain, fromAddress].map((identity) =>
-      this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-    );
+  /** `sesSandboxRecipients=*`: SendEmail on every identity, still only as the sender. */
+  private acknowledgeAnyRecipient(): void {
+    for (const fn of [this.resendCodeFunction, this.rpcFunction]) {
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason:
+          'SES sandbox testing (sesSandboxRecipients=*): the sandbox authorises each send against the ' +
+          "recipient's verified identity too, and testers verify recipients as they go. The statement " +
+          'keeps the ses:FromAddress condition, so the functions can still send only as the configured ' +
+          'sender; outside the sandbox recipient identities are not consulted.',
+      });
+    }
   }
 }
 
@@ -243,4 +338,22 @@ function reservedConcurrencyOf(api: ApiName, chosen: EmailVerificationStackProps
     throw new Error(`reserved concurrency of the ${api} function must be a positive integer or none, got ${value}`);
   }
   return { reservedConcurrency: value };
+}
+
+/**
+ * SES_SANDBOX follows `sesSandboxRecipients`: the policy and the batch's pace must agree on
+ * whether the account is in the sandbox.
+ */
+function sandboxSettings(settings: SettingOverrides, recipients: readonly string[]): SettingOverrides {
+  const declared = settings.SES_SANDBOX === undefined ? undefined : String(settings.SES_SANDBOX) === 'true';
+  if (declared === true && recipients.length === 0) {
+    throw new Error(
+      'SES_SANDBOX=true: in the sandbox SES also authorises the recipient, so name the verified recipients the ' +
+        'functions may mail with -c sesSandboxRecipients=<address or domain>,... (or * for any verified identity)',
+    );
+  }
+  if (declared === false && recipients.length > 0) {
+    throw new Error('sesSandboxRecipients is for an account in the SES sandbox, but SES_SANDBOX=false: drop one of them');
+  }
+  return recipients.length > 0 ? { ...settings, SES_SANDBOX: true } : settings;
 }

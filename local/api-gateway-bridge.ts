@@ -3,16 +3,20 @@
  * Lambda handlers: every HTTP request becomes the event API Gateway would send, the handler's
  * result becomes the HTTP response API Gateway would write.
  *
- * Kept faithful where handlers can tell the difference: unknown routes and methods answer
- * 403 `{"message":"Missing Authentication Token"}`, bodies over 10 MB answer 413, a throwing
+ * Kept faithful where handlers can tell the difference: unknown routes and methods answer the
+ * stack's gateway response (404 with the routes, lambdas/http/no-route.ts), bodies over 10 MB answer 413, a throwing
  * handler or malformed result answers 502 `{"message":"Internal server error"}`, a handler
  * slower than the integration timeout answers 504. The event itself comes from the project's one
- * event builder (proxy-event.ts).
+ * event builder (proxy-event.ts). With allowed CORS origins it answers a CORS route's preflight
+ * (OPTIONS) and puts CORS headers on its own errors exactly as the stack's API Gateway does
+ * (lambdas/http/cors.ts holds the one policy).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { gatewayResponseOrigin, preflightHeaders } from '../lambdas/http/cors.js';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../lambdas/http/no-route.js';
 import { FUNCTIONS, ROUTES, type ApiName } from '../lambdas/routes.js';
 import { lambdaContext } from './lambda-context.js';
 import { buildProxyEvent } from './proxy-event.js';
@@ -37,6 +41,8 @@ export interface BridgeRoute {
   readonly resource?: string;
   /** Lambda function name shown in the context. */
   readonly functionName: string;
+  /** Browser pages of other origins call it: preflights are answered for its path. */
+  readonly cors?: boolean;
   readonly handler: ProxyHandler | LazyHandler;
 }
 
@@ -52,6 +58,8 @@ export interface ApiBridgeOptions {
   readonly log?: (line: string) => void;
   /** A handler failed or returned a malformed result (the client got 502). Default: stderr. */
   readonly onError?: (error: unknown, info: { method: string; path: string; kind: string }) => void;
+  /** CORS_ALLOWED_ORIGINS, parsed (lambdas/http/cors.ts); empty or absent: no CORS, as the stack. */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 export interface ApiBridge {
@@ -110,7 +118,13 @@ export function bridgeRoutes(handlerOf: (api: ApiName) => ProxyHandler | LazyHan
   const handlers = new Map<ApiName, ProxyHandler | LazyHandler>();
   return Object.values(ROUTES).map((route) => {
     if (!handlers.has(route.api)) handlers.set(route.api, handlerOf(route.api));
-    return { method: route.method, path: route.path, functionName: FUNCTIONS[route.api].name, handler: handlers.get(route.api)! };
+    return {
+      method: route.method,
+      path: route.path,
+      functionName: FUNCTIONS[route.api].name,
+      handler: handlers.get(route.api)!,
+      ...('cors' in route && route.cors ? { cors: true } : {}),
+    };
   });
 }
 
@@ -202,10 +216,39 @@ function send(res: ServerResponse, status: number, headers: Map<string, { name: 
 
 function sendJson(res: ServerResponse, status: number, payload: unknown, requestId: string, extra: Record<string, string> = {}) {
   const headers = new Map<string, { name: string; values: string[] }>();
+  for (const [name, value] of Object.entries(gatewayCorsHeaders.get(res) ?? {})) headers.set(name.toLowerCase(), { name, values: [value] });
   headers.set('content-type', { name: 'Content-Type', values: ['application/json'] });
   headers.set('x-amzn-requestid', { name: 'x-amzn-RequestId', values: [requestId] });
   for (const [name, value] of Object.entries(extra)) headers.set(name.toLowerCase(), { name, values: [value] });
   send(res, status, headers, Buffer.from(JSON.stringify(payload)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// CORS, as the stack configures API Gateway
+
+/** The CORS headers of the bridge's own (gateway) answers, per response: set when a request comes in. */
+const gatewayCorsHeaders = new WeakMap<ServerResponse, Record<string, string>>();
+
+function gatewayResponseCors(origins: readonly string[], req: IncomingMessage): Record<string, string> {
+  const origin = gatewayResponseOrigin(origins);
+  if (origin === undefined) return {};
+  // A header copied from a request that lacks it is left out, as API Gateway does.
+  const value = 'fixed' in origin ? origin.fixed : req.headers.origin;
+  return value === undefined ? {} : { 'Access-Control-Allow-Origin': value, ...(value === '*' ? {} : { Vary: 'Origin' }) };
+}
+
+/** The mock integration's answer to a preflight on a CORS route's path, or false when there is none. */
+function answerPreflight(settings: BridgeSettings, req: IncomingMessage, res: ServerResponse, path: string, requestId: string): boolean {
+  const origins = settings.corsAllowedOrigins;
+  const routes = settings.routes.filter((route) => route.path === path);
+  if (origins.length === 0 || !routes.some((route) => route.cors)) return false;
+  req.resume();
+  const methods = ['OPTIONS', ...routes.map((route) => route.method)];
+  const headers = new Map<string, { name: string; values: string[] }>();
+  const values = { ...preflightHeaders(origins, req.headers.origin, methods), 'x-amzn-RequestId': requestId, 'Content-Type': 'application/json' };
+  for (const [name, value] of Object.entries(values)) headers.set(name.toLowerCase(), { name, values: [value] });
+  send(res, 204, headers, Buffer.alloc(0));
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +339,7 @@ interface BridgeSettings {
   readonly region?: string;
   readonly log?: (line: string) => void;
   readonly reportFailure: FailureReport;
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 const reportToStderr: FailureReport = (error, info) =>
@@ -308,11 +352,16 @@ async function handleRequest(settings: BridgeSettings, req: IncomingMessage, res
   const url = new URL(req.url ?? '/', 'http://bridge.invalid');
   const method = (req.method ?? 'GET').toUpperCase();
   res.on('finish', () => settings.log?.(`${method} ${url.pathname} -> ${res.statusCode} (${Date.now() - started} ms)`));
+  gatewayCorsHeaders.set(res, gatewayResponseCors(settings.corsAllowedOrigins, req));
 
+  if (method === 'OPTIONS' && answerPreflight(settings, req, res, url.pathname, requestId)) return;
   const route = settings.routes.find((candidate) => candidate.method === method && candidate.path === url.pathname);
   if (route === undefined) {
     req.resume();
-    return sendJson(res, 403, { message: 'Missing Authentication Token' }, requestId, { 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' });
+    return sendJson(res, NO_ROUTE_STATUS, NO_ROUTE_BODY, requestId, {
+      'Cache-Control': 'no-store',
+      'x-amzn-ErrorType': 'MissingAuthenticationTokenException',
+    });
   }
   const body = await readBody(req, settings.maxBodyBytes);
   if (body === 'too-large') return refuseTooLarge(req, res, requestId);
@@ -354,6 +403,7 @@ export function createApiBridge(options: ApiBridgeOptions): ApiBridge {
     ...(options.region ? { region: options.region } : {}),
     ...(options.log ? { log: options.log } : {}),
     reportFailure: options.onError ?? reportToStderr,
+    corsAllowedOrigins: options.corsAllowedOrigins ?? [],
   };
   const routes = settings.routes;
   const server = createServer((req, res) => {

@@ -3,6 +3,8 @@
  * `npm start`, the verification CLI and the jest harness, so all three agree.
  * Local only: nothing here is used in a deployment.
  */
+import { loadMailComposer } from '../src/adapters/mail-template-folder.js';
+import { loadConfig, type ServiceConfig } from '../src/config.js';
 import { FALLBACK_REGION, readSetting, settingNames, SETTINGS } from '../src/settings.js';
 
 type Env = Record<string, string | undefined>;
@@ -35,6 +37,20 @@ export function readLocalPorts(env: Env = process.env): LocalPorts {
     sesPort: readSetting(env, 'SES_PORT'),
     dynamodbPort: readSetting(env, 'DYNAMODB_PORT'),
   };
+}
+
+/**
+ * Checks every setting the local stack and its handlers read, and the mail templates, before
+ * anything starts: a bad value (`RESEND_COOLDOWN_SECONDS=abc`) throws ConfigError naming it,
+ * instead of a stack whose every route answers 502. Returns the handlers' configuration.
+ */
+export function checkLocalConfiguration(env: Env = process.env): ServiceConfig {
+  readLocalPorts(env);
+  readSetting(env, 'LOCAL_STACK_FILE');
+  const config = loadConfig(env);
+  loadMailComposer(config);
+  for (const name of settingNames('local-key')) readSetting(env, name);
+  return config;
 }
 
 export function readTableName(env: Env = process.env): string {
@@ -112,17 +128,4 @@ export function testEnvironment(endpoints: LocalEndpoints): { set: Record<string
   // failures still log, and the tests that read logs or metrics turn them on.
   Object.assign(set, localEnvironment(endpoints, {}), LOCAL_DEFAULTS, { LOG_LEVEL: 'error', POWERTOOLS_METRICS_DISABLED: 'true' });
   return { set, unset: unset.filter((name) => !(name in set)) };
-}
-
-/** The environment for a stack whose services run on the given ports (used by the CLI). */
-export function localEnvironmentForPorts(ports: LocalPorts, env: Env = process.env): Record<string, string> {
-  return localEnvironment(
-    {
-      dynamodbEndpoint: localUrl(ports.dynamodbPort),
-      sesEndpoint: localUrl(ports.sesPort),
-      tableName: readTableName(env),
-      apiUrl: localUrl(ports.apiPort),
-    },
-    env,
-  );
 }

@@ -34,20 +34,6 @@ export function assertPortFree(port: number, what: string, envName?: string): Pr
   });
 }
 
-/** True when a TCP connection to host:port succeeds. */
-export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 export function parsePort(raw: string | undefined, name: string, fallback: number): number {
   if (raw === undefined || raw.trim() === '') return fallback;
   const port = Number(raw);

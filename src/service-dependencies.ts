@@ -3,6 +3,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDbLimitCounters } from './adapters/dynamodb-limit-counters.js';
 import { DynamoDbNonceRegistry } from './adapters/dynamodb-nonce-registry.js';
 import { DynamoDbVerificationStore } from './adapters/dynamodb-verification-store.js';
+import { loadMailComposer } from './adapters/mail-template-folder.js';
 import { loadServiceSecrets, type ServiceSecrets } from './adapters/service-secrets.js';
 import { SesMailer } from './adapters/ses-mailer.js';
 import { loadConfig, type ServiceConfig } from './config.js';
@@ -53,7 +54,7 @@ export function createServiceDependencies(
   const ses =
     overrides.ses ?? new SESClient({ region: config.region, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   const store = new DynamoDbVerificationStore(dynamodb, config.tableName);
-  const mailer = new SesMailer(ses, config.mailFrom, config.sesConfigurationSet);
+  const mailer = new SesMailer(ses, config.sender, config.sesConfigurationSet);
   const logger = overrides.logger ?? createServiceLogger(config.logLevel);
   const otps = new OtpIssuer(secrets.otpHashKey, config.otpTtlSeconds, overrides.random);
   const keyring = overrides.tokenKeyring ?? secrets.tokenKeyring;
@@ -71,11 +72,12 @@ export function createServiceDependencies(
     send: {
       store,
       mailer,
+      // Templates are read and compiled here, once per cold start.
+      mail: loadMailComposer(config),
       otps,
       clock,
       settings: {
         quota: config.quota,
-        otpTtlSeconds: config.otpTtlSeconds,
         // A pending record must outlive every token and code that can still act on it.
         pendingRetentionSeconds: Math.max(config.tokenTtlSeconds, config.quota.windowSeconds, config.otpTtlSeconds),
       },

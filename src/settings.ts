@@ -34,6 +34,8 @@ export interface TextSetting extends SettingBase {
   readonly type: 'text';
   /** Absent: the setting is optional and reads as undefined when unset. */
   readonly default?: string;
+  /** Set for text that people read (a name in a subject line): one line of at most this many characters. */
+  readonly maxLength?: number;
 }
 
 export interface FlagSetting extends SettingBase {
@@ -124,6 +126,19 @@ export const SETTINGS = {
     meaning: 'SES configuration set of every mail (bounce and complaint suppression, events to CloudWatch)',
     documentedDefault: "unset locally; the stack's own when deployed",
   },
+  PRODUCT_NAME: {
+    type: 'text',
+    default: 'Example App',
+    maxLength: 80,
+    scope: 'service',
+    meaning: 'who is asking: named in the subject, the mail and the verification page',
+  },
+  MAIL_TEMPLATES_DIR: {
+    type: 'text',
+    scope: 'service',
+    meaning: 'a folder of your own mail templates (see [Mail templates](#mail-templates)); deployed, the stack bundles it',
+    documentedDefault: 'the built-in templates',
+  },
   TABLE_NAME: { type: 'text', default: 'email-verification', scope: 'service', meaning: 'DynamoDB table' },
   PUBLIC_BASE_URL: {
     type: 'text',
@@ -184,6 +199,18 @@ export const SETTINGS = {
     scope: 'rpc',
     meaning: 'addresses of one batch in flight at once',
   },
+  SES_SANDBOX: {
+    type: 'flag',
+    default: false,
+    scope: 'rpc',
+    meaning: 'the SES account is in the sandbox (1 mail per second): a batch sends one address at a time, whatever `RPC_BATCH_CONCURRENCY` says',
+  },
+  CORS_ALLOWED_ORIGINS: {
+    type: 'text',
+    scope: 'service',
+    meaning: 'origins whose pages may call the IAM routes (`https://app.example.com,https://admin.example.com`, or `*`); the stack sets the same on API Gateway',
+    documentedDefault: 'unset: no CORS',
+  },
   EVENT_SOURCE: {
     type: 'text',
     default: 'email-verification-service',
@@ -193,6 +220,12 @@ export const SETTINGS = {
   PORT: { type: 'integer', default: 3000, min: 0, max: 65_535, scope: 'local', meaning: 'local API port (0: a free one)' },
   SES_PORT: { type: 'integer', default: 8005, min: 0, max: 65_535, scope: 'local', meaning: 'local SES port' },
   DYNAMODB_PORT: { type: 'integer', default: 8000, min: 0, max: 65_535, scope: 'local', meaning: 'DynamoDB Local port' },
+  LOCAL_STACK_FILE: {
+    type: 'text',
+    default: '.local/stack.json',
+    scope: 'local',
+    meaning: "where `npm start` writes the running stack's endpoints and settings, which the CLI reads",
+  },
   RPC_ACCESS_KEY_ID: {
     type: 'text',
     default: 'local-access-key-id',
@@ -281,6 +314,13 @@ function parseSetting(setting: Setting, name: string, raw: string): number | boo
       return lower;
     }
     case 'text':
+      if (setting.maxLength !== undefined) {
+        if (/[\u0000-\u001f\u007f]/.test(raw)) throw new ConfigError(`${name} must be one line of text, without control characters`);
+        if (raw.trim() === '') throw new ConfigError(`${name} must not be blank`);
+        if ([...raw].length > setting.maxLength) {
+          throw new ConfigError(`${name} must be at most ${setting.maxLength} characters, got ${[...raw].length}`);
+        }
+      }
       return raw;
   }
 }

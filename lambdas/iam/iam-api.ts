@@ -9,6 +9,7 @@ import { createServiceMetrics } from '../../src/observability/metrics.js';
 import { countedSend } from '../../src/observability/outcome-metrics.js';
 import { logFieldsOf, metricsOf, observeRequests, type LoggedContext } from '../../src/observability/request-log.js';
 import type { ServiceDependencies } from '../../src/service-dependencies.js';
+import { corsHeaders, parseAllowedOrigins } from '../http/cors.js';
 import { headerValue } from '../http/headers.js';
 import { jsonResponse } from '../http/json-response.js';
 import { routeRequests, type ProxyRoute } from '../http/router.js';
@@ -48,7 +49,9 @@ export function createIamHandler(deps: ServiceDependencies) {
   );
 
   const observers = { logger: deps.logger.createChild({ persistentKeys: { api: 'iam' } }), metrics: createServiceMetrics('iam') };
+  // CORS first in, so its `after` and `onError` run last, on the final answer (errors included).
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LoggedContext>()
+    .use(corsHeaders(parseAllowedOrigins(deps.config.corsAllowedOrigins)))
     .use(observeRequests(observers))
     .use({
       onError: (request) => {

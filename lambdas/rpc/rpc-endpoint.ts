@@ -20,6 +20,7 @@ import type { ProxyRoute } from '../http/router.js';
 import { ACTIONS } from './actions.js';
 import { countRpcRejection } from './rpc-metrics.js';
 import { requestErrorOf } from './rpc-error-mapping.js';
+import { requestBaseUrl } from './verification-link.js';
 
 export const API_VERSION = '2018-01-29';
 
@@ -47,7 +48,7 @@ export function createRpcEndpoint(deps: ServiceDependencies): ProxyRoute {
         params: request.params,
         accessKeyId: caller.accessKeyId,
         requestId,
-        publicBaseUrl: deps.config.publicBaseUrl ?? `https://${hostId}/${event.requestContext.stage}`,
+        publicBaseUrl: deps.config.publicBaseUrl ?? requestBaseUrl(event),
         observation,
       });
       return renderRpcBody(`${actionName}Response`, result.body, format, {

@@ -67,14 +67,17 @@ export async function buildLambdaBundle(entry: string, outdir: string): Promise<
 }
 
 const REBUILD_SCRIPT = fileURLToPath(new URL('./build-lambda-bundle.ts', import.meta.url));
-const quote = (value: string) => `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
+
+/** A path as one shell word. */
+const shellWord = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * NodejsFunction's bundling for `entry`: the same options on the esbuild CLI, then the hook that
- * rebuilds with the trims. No `createRequire` banner: builtins come from getBuiltinModule, and
- * the build fails if anything is left for `require()` at run time.
+ * rebuilds with the trims, then copies of `bundledFolders` (path inside the bundle -> source
+ * folder, e.g. the operator's mail templates). No `createRequire` banner: builtins come from
+ * getBuiltinModule, and the build fails if anything is left for `require()` at run time.
  */
-export function lambdaBundling(entry: string): BundlingOptions {
+export function lambdaBundling(entry: string, bundledFolders: Readonly<Record<string, string>> = {}): BundlingOptions {
   return {
     format: OutputFormat.ESM,
     target: OPTIONS.target,
@@ -91,7 +94,10 @@ export function lambdaBundling(entry: string): BundlingOptions {
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => [`node --import tsx ${quote(REBUILD_SCRIPT)} ${quote(entry)} ${quote(outputDir)}`],
+      afterBundling: (_inputDir, outputDir) => [
+        `node --import tsx ${shellWord(REBUILD_SCRIPT)} ${shellWord(entry)} ${shellWord(outputDir)}`,
+        ...Object.entries(bundledFolders).map(([target, source]) => `cp -R ${shellWord(source)} ${shellWord(`${outputDir}/${target}`)}`),
+      ],
     },
   };
 }

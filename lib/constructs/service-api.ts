@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -8,12 +8,15 @@ import {
   RequestValidator,
   ResponseType,
   RestApi,
+  type GatewayResponseOptions,
   type MethodOptions,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS, gatewayResponseOrigin } from '../../lambdas/http/cors.js';
+import { NO_ROUTE_BODY, NO_ROUTE_STATUS } from '../../lambdas/http/no-route.js';
 import { INVALID_TOKEN_BODY } from '../../lambdas/iam/iam-errors.js';
 import { ROUTES, type ApiName, type RouteDeclaration } from '../../lambdas/routes.js';
 
@@ -26,6 +29,11 @@ export interface ServiceApiProps {
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
   /** A regional WAFv2 web ACL to put in front of the stage. */
   readonly webAclArn?: string;
+  /**
+   * CORS_ALLOWED_ORIGINS, parsed (lambdas/http/cors.ts): the routes declared `cors` get a
+   * preflight answer and every gateway response carries CORS headers. Empty: no CORS.
+   */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 /** Why each kind of route has no API Gateway authorizer: the handler authenticates it. */
@@ -50,9 +58,11 @@ const AUTHORIZER_NOT_APPLICABLE: Record<RouteDeclaration['auth'], string> = {
  */
 export class ServiceApi extends Construct {
   readonly api: RestApi;
+  private readonly corsAllowedOrigins: readonly string[];
 
   constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
+    this.corsAllowedOrigins = props.corsAllowedOrigins ?? [];
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     this.api = new RestApi(this, 'Default', {
       // The name of the first release (by default it would be the child's id, `Default`): the
@@ -92,6 +102,8 @@ export class ServiceApi extends Construct {
       },
     });
     this.addRoutes(props.functions);
+    this.addCors();
+    this.answerUnknownRoutes();
     this.protectStage(props.webAclArn);
     this.acknowledgeCloudWatchRole();
     // RestApi adds an `Endpoint…` output of its own; the stack has one stably named URL output.
@@ -106,7 +118,7 @@ export class ServiceApi extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    this.api.addGatewayResponse('MissingAuthorization', {
+    this.addGatewayResponse('MissingAuthorization', {
       type: ResponseType.BAD_REQUEST_PARAMETERS,
       statusCode: '401',
       responseHeaders: {
@@ -132,6 +144,66 @@ export class ServiceApi extends Construct {
       const reason = AUTHORIZER_NOT_APPLICABLE[route.auth];
       Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
     }
+  }
+
+  /**
+   * A gateway response (an answer API Gateway writes itself), with the CORS headers when CORS is
+   * on: a page must be able to read a 401, 403 or 429 from the gateway as well as the function's.
+   * Every gateway response of this API goes through here.
+   */
+  addGatewayResponse(id: string, options: GatewayResponseOptions): void {
+    this.api.addGatewayResponse(id, { ...options, responseHeaders: { ...this.gatewayCorsHeaders(), ...options.responseHeaders } });
+  }
+
+  private gatewayCorsHeaders(): Record<string, string> {
+    const origin = gatewayResponseOrigin(this.corsAllowedOrigins);
+    if (origin === undefined) return {};
+    if ('echo' in origin) return { 'Access-Control-Allow-Origin': `method.request.header.${origin.echo}`, Vary: "'Origin'" };
+    return { 'Access-Control-Allow-Origin': `'${origin.fixed}'`, ...(origin.fixed === '*' ? {} : { Vary: "'Origin'" }) };
+  }
+
+  /**
+   * CORS for the routes declared `cors` (the IAM routes), when origins are allowed: an OPTIONS
+   * method per resource answered by API Gateway itself (a mock integration, no Lambda call), and
+   * CORS headers on API Gateway's default 4XX and 5XX answers. The function adds them to its own
+   * answers (lambdas/http/cors.ts), with Retry-After exposed.
+   */
+  private addCors(): void {
+    if (this.corsAllowedOrigins.length === 0) return;
+    const methodsByPath = new Map<string, string[]>();
+    for (const route of Object.values(ROUTES) as RouteDeclaration[]) {
+      if (route.cors) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+    }
+    for (const [path, methods] of methodsByPath) {
+      const preflight = this.api.root.resourceForPath(path).addCorsPreflight({
+        allowOrigins: [...this.corsAllowedOrigins],
+        allowMethods: ['OPTIONS', ...methods],
+        allowHeaders: [...CORS_ALLOW_HEADERS],
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+        statusCode: 204,
+      });
+      const reason =
+        'CORS preflight, answered by API Gateway itself (mock integration, no Lambda): browsers send ' +
+        'OPTIONS without credentials by design, so it cannot be authorised; it returns only the CORS ' +
+        'policy (allowed origins, methods and headers), the same for every caller.';
+      Validations.of(preflight).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
+    }
+    this.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX });
+    this.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX });
+  }
+
+  /**
+   * A method or path the API does not have gets a JSON 404 listing the routes, not API Gateway's
+   * 403 "Missing Authentication Token" (the routes have no API Gateway authorizer, so that
+   * response means only "no such route").
+   */
+  private answerUnknownRoutes(): void {
+    this.addGatewayResponse('NoSuchRoute', {
+      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      statusCode: String(NO_ROUTE_STATUS),
+      responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'" },
+      templates: { 'application/json': JSON.stringify(NO_ROUTE_BODY) },
+    });
   }
 
   private protectStage(webAclArn: string | undefined): void {

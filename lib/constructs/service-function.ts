@@ -30,6 +30,8 @@ export interface ServiceFunctionProps {
   readonly statements: readonly PolicyStatement[];
   /** Reserved concurrency; undefined leaves the function unreserved. */
   readonly reservedConcurrency?: number;
+  /** Folders copied into the bundle, by their path inside it (e.g. the operator's mail templates). */
+  readonly bundledFolders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -69,8 +71,8 @@ export class ServiceFunction extends Construct {
       tracing: Tracing.ACTIVE,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       environment: { ...props.environment },
-      // Minified ESM with the AWS SDK bundled and trimmed (lib/bundling/).
-      bundling: lambdaBundling(entry),
+      // Minified ESM with the AWS SDK bundled and trimmed (lib/bundling/), and the folders to ship with it.
+      bundling: lambdaBundling(entry, props.bundledFolders ?? {}),
     });
     // Fixed logical id, so `sam local invoke <id>` and the docs can name the function.
     (this.fn.node.defaultChild as CfnFunction).overrideLogicalId(declaration.logicalId);

@@ -84,7 +84,12 @@ export class DynamoDbVerificationStore implements VerificationStore {
   async recordResend(command: SendCommand): Promise<SendOutcome> {
     try {
       const result = await this.client.send(new UpdateItemCommand({ TableName: this.tableName, ...resendUpdate(command) }));
-      return { kind: 'recorded', receipt: { key: command.key, sentOtpHash: command.otp.hash, before: result.Attributes } };
+      const keptUntil = command.dropPreviousCode ? undefined : numberOf(result.Attributes?.otpExpiresAt);
+      return {
+        kind: 'recorded',
+        receipt: { key: command.key, sentOtpHash: command.otp.hash, before: result.Attributes },
+        ...(keptUntil !== undefined ? { previousCodeExpiresAt: keptUntil } : {}),
+      };
     } catch (error) {
       return refusedOrThrow(error);
     }

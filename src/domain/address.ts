@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { InvalidAddressError } from './errors.js';
 
 export interface EmailAddress {
@@ -36,8 +36,7 @@ export function normalizeEmailAddress(raw: string): EmailAddress {
 }
 
 function normalizeDomain(raw: string): string {
-  // domainToASCII lower-cases and applies IDNA (checking existing punycode labels too); it
-  // returns '' for what it cannot convert.
+  // domainToASCII lower-cases and applies IDNA; it returns '' for what it cannot convert.
   const ascii = domainToASCII(raw);
   if (ascii === '') throw new InvalidAddressError('malformed domain');
   const labels = ascii.split('.');
@@ -45,5 +44,14 @@ function normalizeDomain(raw: string): string {
   if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || !TOP_LEVEL_LABEL.test(topLevel)) {
     throw new InvalidAddressError('malformed domain');
   }
+  // Node 20 refuses a punycode label that does not decode; Node 22+ (the functions run on 24)
+  // passes it through, so each one is decoded and re-encoded here.
+  if (!labels.every(isValidLabelEncoding)) throw new InvalidAddressError('malformed domain');
   return ascii;
+}
+
+function isValidLabelEncoding(label: string): boolean {
+  if (!label.startsWith('xn--')) return true;
+  const unicode = domainToUnicode(label);
+  return unicode !== '' && !unicode.startsWith('xn--') && /[^\x00-\x7f]/.test(unicode) && domainToASCII(unicode) === label;
 }

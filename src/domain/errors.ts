@@ -64,7 +64,8 @@ export class InvalidTokenError extends DomainError {
 
 export class ExpiredTokenError extends DomainError {
   readonly code = 'TOKEN_EXPIRED';
-  constructor() {
+  /** The address the (authentic) token was for, so a page can still say whose link expired. */
+  constructor(readonly address?: string) {
     super('Expired verification token.');
   }
 }

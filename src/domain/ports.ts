@@ -30,7 +30,15 @@ export interface SendReceipt {
 }
 
 export type SendOutcome =
-  | { readonly kind: 'recorded'; readonly receipt: SendReceipt }
+  | {
+      readonly kind: 'recorded';
+      readonly receipt: SendReceipt;
+      /**
+       * A resend that kept the code mailed before as the previous one: when that code expires
+       * (epoch ms). Absent when there was none, or the resend retired it.
+       */
+      readonly previousCodeExpiresAt?: number;
+    }
   /** The condition refused the write; `current` is the record as it stood (undefined if absent). */
   | { readonly kind: 'refused'; readonly current: VerificationRecord | undefined };
 

@@ -8,7 +8,7 @@ import {
   inStage,
 } from './errors.js';
 import type { Lang } from './lang.js';
-import { composeVerificationMail } from './mail-composition.js';
+import type { MailComposer } from './mail-composition.js';
 import type { OtpIssuer } from './otp.js';
 import type { Mailer, SendCommand, SendOutcome, SendReceipt, VerificationStore } from './ports.js';
 import { decideQuota, fitSendLog, type QuotaPolicy } from './quota.js';
@@ -17,11 +17,12 @@ import { isLive, type VerificationRecord } from './verification-record.js';
 export interface SendDependencies {
   readonly store: VerificationStore;
   readonly mailer: Mailer;
+  /** Writes the mail (built-in or operator templates, compiled at start-up). */
+  readonly mail: MailComposer;
   readonly otps: OtpIssuer;
   readonly clock: () => number;
   readonly settings: {
     readonly quota: QuotaPolicy;
-    readonly otpTtlSeconds: number;
     /** How long a pending record outlives its latest send: long enough for its tokens. */
     readonly pendingRetentionSeconds: number;
   };
@@ -57,7 +58,10 @@ export async function startVerification(
   return sendCode(deps, request, ifPending === 'resend' ? 'start' : 'start-only');
 }
 
-/** Mails a fresh code to a pending address within its quota; the code mailed before stays valid. */
+/**
+ * Mails a fresh code to a pending address within its quota. The code mailed before stays valid,
+ * unless wrong guesses were made against it (then it retires); the mail says which.
+ */
 export async function resendVerificationCode(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
   return sendCode(deps, request, 'resend');
 }
@@ -96,12 +100,14 @@ async function sendCode(
     outcome = await recordResend(deps, command);
   }
 
-  const mail = composeVerificationMail({
+  const mail = deps.mail.compose({
     to: address.address,
     code: otp.code,
     lang: request.lang,
-    validForMinutes: Math.round(deps.settings.otpTtlSeconds / 60),
     ...(link ? { link } : {}),
+    // Said only when true: a first mail has no earlier code, and a resend after a wrong guess
+    // (or long after the earlier code expired) leaves none that works.
+    previousCodeStillWorks: (outcome.previousCodeExpiresAt ?? 0) > now,
   });
   try {
     await deps.mailer.send(mail);

@@ -93,7 +93,7 @@ export class VerificationTokens {
       }));
     } catch (error) {
       // jose checks the signature before the claims, so an expired token here is an authentic one.
-      if (error instanceof errors.JWTExpired) throw new ExpiredTokenError();
+      if (error instanceof errors.JWTExpired) throw new ExpiredTokenError(addressOf(error.payload));
       if (error instanceof InvalidTokenError) throw error;
       throw new InvalidTokenError(error instanceof errors.JOSEError ? error.code : 'malformed', { cause: error });
     }
@@ -114,5 +114,16 @@ export class VerificationTokens {
     const key = header.kid === undefined ? undefined : this.keysById.get(header.kid);
     if (!key) throw new InvalidTokenError('unknown kid');
     return key;
+  }
+}
+
+/** The address in an authentic token's claims, if they name one consistently. */
+function addressOf(payload: Record<string, unknown>): string | undefined {
+  if (typeof payload.email !== 'string') return undefined;
+  try {
+    const address = normalizeEmailAddress(payload.email);
+    return address.key === payload.sub ? address.address : undefined;
+  } catch {
+    return undefined;
   }
 }

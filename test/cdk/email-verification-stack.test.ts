@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,8 @@ import {
   RPC_FUNCTION_ID,
   senderAddress,
 } from '../../lib/email-verification-stack.js';
-import { FUNCTIONS, ROUTES } from '../../lambdas/routes.js';
+import { NO_ROUTE_BODY } from '../../lambdas/http/no-route.js';
+import { FUNCTIONS, INTEGRATION_TIMEOUT_SECONDS, LAMBDA_INIT_LIMIT_SECONDS, ROUTES } from '../../lambdas/routes.js';
 import { deployedSettingNames } from '../../lib/function-environment.js';
 import { BUNDLE_FILE, buildLambdaBundle } from '../../lib/bundling/lambda-bundle.js';
 import { readSetting } from '../../src/settings.js';
@@ -35,7 +36,8 @@ let resources: Record<string, Json>;
 
 beforeAll(() => {
   app = new App({ context: cdkJsonContext });
-  stack = new EmailVerificationStack(app, 'EmailVerificationStack', { mailFrom: MAIL_FROM });
+  // example.com can never be verified: the explicit opt-out for a template that is not deployed.
+  stack = new EmailVerificationStack(app, 'EmailVerificationStack', { mailFrom: MAIL_FROM, allowUnverifiableSender: true });
   // Registered as bin/app.ts does: synthesis itself fails on any unacknowledged finding.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   template = Template.fromStack(stack);
@@ -143,6 +145,16 @@ describe('functions', () => {
     expect(fn?.Properties.Timeout).toBeLessThan(29);
   });
 
+  test.each([
+    [RESEND_CODE_FUNCTION_ID, FUNCTIONS.iam],
+    [RPC_FUNCTION_ID, FUNCTIONS.rpc],
+  ])('%s: a cold start that uses all of init and then the whole timeout still ends before API Gateway gives up', (id, declaration) => {
+    const timeout = resources[id]!.Properties.Timeout as number;
+    expect(timeout).toBe(declaration.timeoutSeconds);
+    expect(INTEGRATION_TIMEOUT_SECONDS).toBe(29);
+    expect(timeout + LAMBDA_INIT_LIMIT_SECONDS).toBeLessThanOrEqual(INTEGRATION_TIMEOUT_SECONDS - 1);
+  });
+
   test('environment: config and secret ARNs, never key material', () => {
     const resendEnv = resources[RESEND_CODE_FUNCTION_ID]!.Properties.Environment.Variables as Json;
     const rpcEnv = resources[RPC_FUNCTION_ID]!.Properties.Environment.Variables as Json;
@@ -155,6 +167,9 @@ describe('functions', () => {
       MAIL_FROM,
       // Every send goes out with the stack's configuration set.
       SES_CONFIGURATION_SET: { Ref: logicalIdOf('AWS::SES::ConfigurationSet', 'MailConfigurationSet') },
+      PRODUCT_NAME: 'Example App',
+      // The built-in mail templates: nothing bundled.
+      MAIL_TEMPLATES_DIR: '',
       TOKEN_SIGNING_SECRET_ARN: secretRef('TokenSigningSecret'),
       OTP_HASH_SECRET_ARN: secretRef('OtpHashSecret'),
       EXPOSE_ERROR_TRACES: 'false',
@@ -365,6 +380,21 @@ describe('API Gateway', () => {
     });
   });
 
+  test("a method or path the API lacks is a JSON 404 listing the routes, as the local bridge answers", () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseParameters: {
+        'gatewayresponse.header.Content-Type': "'application/json'",
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+      },
+      ResponseTemplates: { 'application/json': Match.serializedJson(NO_ROUTE_BODY) },
+    });
+    expect(NO_ROUTE_BODY.routes).toEqual(Object.values(ROUTES).map((route) => `${route.method} ${route.path}`));
+    // A VTL template: nothing in the body may be read as a variable or a directive.
+    expect(JSON.stringify(NO_ROUTE_BODY)).not.toMatch(/[$#]/);
+  });
+
   test('stage prod: throttling, JSON access logs without secrets, error-only execution logs', () => {
     const [[, stage]] = ofType('AWS::ApiGateway::Stage') as [[string, Json]];
     expect(stage.Properties.StageName).toBe('prod');
@@ -407,6 +437,7 @@ describe('API Gateway', () => {
         'OtpHashSecretArn',
         'RpcAccessKeysSecretArn',
         'SesConfigurationSetName',
+        'SesIdentityArns',
         'TableName',
         'TokenSigningSecretArn',
         'EmailVerifiedEventBusArn',
@@ -451,7 +482,7 @@ describe('stack props', () => {
   // No bundling here: only the IAM and API wiring is under test.
   const build = (props: Partial<ConstructorParameters<typeof EmailVerificationStack>[2]>) => {
     const scratch = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
-    const built = new EmailVerificationStack(scratch, 'Scratch', { mailFrom: MAIL_FROM, ...props });
+    const built = new EmailVerificationStack(scratch, 'Scratch', { mailFrom: MAIL_FROM, allowUnverifiableSender: true, ...props });
     return { built, template: Template.fromStack(built), scratch };
   };
 
@@ -472,7 +503,8 @@ describe('stack props', () => {
             Action: 'ses:SendEmail',
             // The given identity, and the stack's configuration set (checked in full above).
             Resource: [identity, Match.objectLike({ 'Fn::Join': Match.anyValue() })],
-            Condition: { StringEquals: { 'ses:FromAddress': 'hello@Mail.Example.org' } },
+            // The domain as the mailer sends it (lower case, punycode), so the condition matches its Source.
+            Condition: { StringEquals: { 'ses:FromAddress': 'hello@mail.example.org' } },
           },
         ]),
       },
@@ -492,6 +524,50 @@ describe('stack props', () => {
     expect(JSON.stringify(scratchTemplate.toJSON())).not.toContain('JWT_SIGNING_KEY');
     expect(new AwsSolutionsChecks(scratch).validateScope(built).violations).toEqual([]);
   });
+
+  test('PRODUCT_NAME and the mail templates: checked at synthesis, bundled with both functions', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'stack-templates-'));
+    try {
+      mkdirSync(path.join(dir, 'zh'));
+      writeFileSync(path.join(dir, 'zh', 'subject.txt'), '【{{product}}】验证码\n');
+      // Bundled for real (this stack only): the folder must be inside each function's asset.
+      const scratch = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': ['Templated'] } });
+      const built = new EmailVerificationStack(scratch, 'Templated', {
+        mailFrom: MAIL_FROM,
+        allowUnverifiableSender: true,
+        productName: 'Acme Shop',
+        mailTemplatesDir: dir,
+      });
+      const functions = Object.values(Template.fromStack(built).findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(2);
+      const assembly = scratch.synth();
+      for (const fn of functions) {
+        expect(fn.Properties.Environment.Variables).toMatchObject({ PRODUCT_NAME: 'Acme Shop', MAIL_TEMPLATES_DIR: '/var/task/mail-templates' });
+        const assetHash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+        const bundled = path.join(assembly.directory, `asset.${assetHash}`, 'mail-templates', 'zh', 'subject.txt');
+        expect(readFileSync(bundled, 'utf8')).toBe('【{{product}}】验证码\n');
+      }
+
+      // The same by setting name (context -c PRODUCT_NAME=... -c MAIL_TEMPLATES_DIR=...), and unset.
+      const bySetting = build({ settings: { PRODUCT_NAME: 'Acme by setting', MAIL_TEMPLATES_DIR: dir } }).template;
+      bySetting.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ PRODUCT_NAME: 'Acme by setting', MAIL_TEMPLATES_DIR: '/var/task/mail-templates' }) },
+      });
+      build({}).template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ PRODUCT_NAME: 'Example App', MAIL_TEMPLATES_DIR: '' }) },
+      });
+
+      // A template that cannot be used fails synthesis with its file, line and reason.
+      writeFileSync(path.join(dir, 'zh', 'body.html'), '<p>{{code}}</p>\n<a href="{{email}}">x</a>');
+      expect(() => build({ mailTemplatesDir: dir })).toThrow(/zh\/body\.html, line 2: \{\{email\}\} would start the URL in href=/);
+      writeFileSync(path.join(dir, 'zh', 'body.html'), '<p>{{code}}，{{minutes}} 分钟</p>');
+      expect(() => build({ mailTemplatesDir: dir, settings: { OTP_TTL_SECONDS: 90 } })).toThrow(/\{\{minutes\}\} needs a code lifetime of whole minutes/);
+      expect(() => build({ mailTemplatesDir: path.join(dir, 'missing') })).toThrow(/MAIL_TEMPLATES_DIR \(.*missing\) cannot be read/);
+      expect(() => build({ productName: 'Acme\nBcc: x@y.z' })).toThrow(/PRODUCT_NAME must be one line of text/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('samLocal: the local key variables are declared, empty, so sam --env-vars can set them', () => {
     const { template: scratchTemplate } = build({ declareLocalKeyVariables: true });

@@ -114,8 +114,11 @@ describe('recordResend', () => {
     const { key, now, first } = await created();
     const before = await rawItem(key);
     const second = issue(key, now + 60_000);
-    const receipt = receiptOf(await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { lang: 'zh' })));
+    const outcome = await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { lang: 'zh' }));
+    const receipt = receiptOf(outcome);
     expect(receipt).toEqual({ key, sentOtpHash: second.otp.hash, before });
+    // The kept code's expiry, so the mail can say truthfully whether it still works.
+    expect(outcome).toMatchObject({ previousCodeExpiresAt: first.otp.expiresAt });
     const record = await store.find(key);
     expect(record).toMatchObject({
       lang: 'zh',
@@ -135,7 +138,9 @@ describe('recordResend', () => {
     const second = issue(key, now + 60_000);
     const kept = await store.recordResend(command(key, now + 60_000, second.otp));
     expect(kept).toEqual({ kind: 'refused', current: expect.objectContaining({ guesses: 1 }) });
-    receiptOf(await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { dropPreviousCode: true })));
+    const dropped = await store.recordResend(command(key, now + 60_000, second.otp, POLICY, { dropPreviousCode: true }));
+    receiptOf(dropped);
+    expect(dropped).not.toHaveProperty('previousCodeExpiresAt');
     const record = (await store.find(key))!;
     expect(record).toMatchObject({ guesses: 0, currentOtp: second.otp, sendLog: [0, 0, 0, now, now + 60_000] });
     expect(record.previousOtp).toBeUndefined();

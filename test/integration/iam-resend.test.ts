@@ -119,7 +119,7 @@ describe(`POST ${ROUTES.resendCode.path}`, () => {
     expect(mails).toHaveLength(2);
     const newCode = extractCode(mails[1]!);
     expect(newCode).not.toBe(code);
-    expect(mails[1]!.subject).toBe('Your email verification code');
+    expect(mails[1]!.subject).toBe('Your Example App verification code');
 
     const sentAt = (await deps.store.find(email))!.sendLog.at(-1)!;
     const before = Date.now();
@@ -148,13 +148,36 @@ describe(`POST ${ROUTES.resendCode.path}`, () => {
     expect(await mailsTo(email)).toHaveLength(3);
   });
 
+  test('the resent mail says the earlier code still works only when it does: not after a wrong guess', async () => {
+    const EARLIER = 'The code from our previous email also still works until it expires.';
+    const kept = await start('earlier-kept');
+    expect((await mailsTo(kept.email))[0]!.body.text).not.toContain(EARLIER);
+    await age(kept.email, COOLDOWN);
+    expect((await resend(kept.token)).status).toBe(201);
+    const keptMail = (await mailsTo(kept.email))[1]!;
+    expect(keptMail.body.text).toContain(EARLIER);
+    expect(keptMail.body.html).toContain(EARLIER);
+    expect((await verify(kept.token, kept.code)).status).toBe(200);
+
+    const guessed = await start('earlier-retired');
+    expect((await verify(guessed.token, otherCode(guessed.code))).status).toBe(400);
+    await age(guessed.email, COOLDOWN);
+    expect((await resend(guessed.token)).status).toBe(201);
+    const retiredMail = (await mailsTo(guessed.email))[1]!;
+    expect(retiredMail.body.text).not.toContain('previous email');
+    expect(retiredMail.body.html).not.toContain('previous email');
+    // And indeed it no longer works: only the new code does.
+    expect((await verify(guessed.token, guessed.code)).body.code).toBe(408);
+    expect((await verify(guessed.token, extractCode(retiredMail))).status).toBe(200);
+  });
+
   test('Accept-Language zh gives a Chinese mail', async () => {
     const { email, token } = await start('zh');
     await age(email, COOLDOWN);
     expect((await resend(token, { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' })).status).toBe(201);
     const mail = await waitForMailTo(email, { after: 1 });
-    expect(mail.subject).toBe('您的邮箱验证码');
-    expect(mail.body.text).toContain('请使用以下验证码验证您的邮箱地址');
+    expect(mail.subject).toBe('您的 Example App 邮箱验证码');
+    expect(mail.body.text).toContain('请在 Example App 中输入以下验证码');
     expect(mail.body.html).toContain('lang="zh-CN"');
     expect(extractCode(mail)).toMatch(/^\d{6}$/);
   });
@@ -272,7 +295,7 @@ describe(`POST ${ROUTES.verifyCode.path}`, () => {
 
   test('a malformed body is 400 group request with validationDetail, and costs no guess', async () => {
     const { email, token, code } = await start('verify-bad-body');
-    const bodies: unknown[] = [undefined, '', 'not json', {}, { code: '' }, { code: '12345' }, { code: '1234567' }, { code: 123456 }, { code: 'abcdef' }];
+    const bodies: unknown[] = [undefined, '', 'not json', {}, { code: '' }, { code: '12345' }, { code: '1234567' }, { code: 12345 }, { code: 1234567 }, { code: 123456.5 }, { code: true }, { code: 'abcdef' }];
     for (const body of bodies) {
       const response = await callIam<{ group: string; code: number; validationDetail: { field: string }[] }>(api.baseUrl, VERIFY, {
         token,
@@ -283,6 +306,38 @@ describe(`POST ${ROUTES.verifyCode.path}`, () => {
     }
     expect((await deps.store.find(email))!.guesses).toBe(0);
     expect((await verify(token, code)).status).toBe(200);
+  });
+
+  test('a numeric code of six digits is the same code; a shorter number is refused with how to send it', async () => {
+    // A sender whose next code is known: 654321, and then 012345 for the second address.
+    const codes = [654_321, 12_345];
+    const fixed = createServiceDependencies(deps.config, deps.secrets, { random: () => codes.shift()! });
+    const email = freshAddress('verify-number');
+    const token = await startEmailVerification(email, { dependencies: fixed });
+    expect(extractCode(await waitForMailTo(email))).toBe('654321');
+    const wrong = await verify(token, 654_320);
+    expect([wrong.status, wrong.body.code]).toEqual([400, 408]);
+    const verified = await verify(token, 654_321);
+    expect([verified.status, verified.body]).toEqual([200, { email, emailVerified: true }]);
+
+    const leadingZero = freshAddress('verify-number-zero');
+    const zeroToken = await startEmailVerification(leadingZero, { dependencies: fixed });
+    expect(extractCode(await waitForMailTo(leadingZero))).toBe('012345');
+    const short = await callIam<{ group: string; code: number; validationDetail: Array<Record<string, unknown>> }>(api.baseUrl, VERIFY, {
+      token: zeroToken,
+      body: { code: 12345 },
+    });
+    expect([short.status, short.body.group, short.body.code]).toEqual([400, 'request', 0]);
+    expect(short.body.validationDetail).toEqual([
+      {
+        field: 'code',
+        expression: 'type',
+        originalValue: 12345,
+        reason: 'The code is 6 digits and this number has fewer: send the code as a string, such as "012345", so leading zeros are kept.',
+      },
+    ]);
+    expect((await deps.store.find(leadingZero))!.guesses).toBe(0);
+    expect((await verify(zeroToken, '012345')).status).toBe(200);
   });
 
   test('the JWT attack set on verify: 401 each, no guess counted', async () => {

@@ -4,6 +4,7 @@
  * started for the run.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
@@ -79,6 +80,29 @@ async function stubBridge(
   const baseUrl = await bridge.listen(0, '127.0.0.1');
   bridges.push(bridge);
   return { baseUrl, calls, bridge };
+}
+
+/**
+ * The local addresses something listens on at `port`: from the kernel's socket tables on Linux
+ * (IPv4-mapped addresses read as IPv4, the wildcard as 0.0.0.0 or ::).
+ */
+async function listeningAddresses(port: number): Promise<string[]> {
+  const addresses = new Set<string>();
+  for (const [file, width] of [['/proc/net/tcp', 8], ['/proc/net/tcp6', 32]] as const) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue; // 0A: LISTEN
+      const [hex, portHex] = local.split(':') as [string, string];
+      if (parseInt(portHex, 16) !== port || hex.length !== width) continue;
+      // The kernel prints each 32-bit word in host (little-endian) byte order.
+      const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(''));
+      const bytes = words.join('').match(/../g)!.map((byte) => parseInt(byte, 16));
+      if (bytes.length === 4) addresses.add(bytes.join('.'));
+      else if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) addresses.add(bytes.slice(12).join('.'));
+      else addresses.add(bytes.every((b) => b === 0) ? '::' : words.join(':'));
+    }
+  }
+  return [...addresses];
 }
 
 const bridges: ApiBridge[] = [];
@@ -289,11 +313,21 @@ describe('API Gateway bridge: routing and limits', () => {
     ['PUT', ROUTES.showVerificationPage.path],
     ['POST', `${ROUTES.showVerificationPage.path}/`],
     ['POST', `${ROUTES.resendCode.path}/extra`],
-  ])('%s %s is 403 Missing Authentication Token and reaches no handler', async (method, path) => {
+  ])("%s %s is the stack's JSON 404 listing the routes, and reaches no handler", async (method, path) => {
     const { baseUrl, calls } = await stubBridge();
     const response = await send(`${baseUrl}${path}`, { method });
-    expect(response.status).toBe(403);
-    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Missing Authentication Token' });
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body.toString())).toEqual({
+      message: 'No route for this method and path. The routes are listed in "routes".',
+      routes: [
+        `POST ${ROUTES.resendCode.path}`,
+        `POST ${ROUTES.verifyCode.path}`,
+        'GET /',
+        'POST /',
+        `GET ${ROUTES.showVerificationPage.path}`,
+        `POST ${ROUTES.showVerificationPage.path}`,
+      ],
+    });
     expect(response.headers['content-type']).toBe('application/json');
     expect(calls).toHaveLength(0);
   });
@@ -414,6 +448,13 @@ describe('services from the global setup', () => {
     expect(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
   });
 
+  test('DynamoDB Local and the local SES listen on 127.0.0.1 only', async () => {
+    for (const endpoint of [process.env.DYNAMODB_ENDPOINT!, process.env.SES_ENDPOINT!]) {
+      const port = Number(new URL(endpoint).port);
+      expect(await listeningAddresses(port)).toEqual(['127.0.0.1']);
+    }
+  });
+
   test('DynamoDB Local has the table, with TTL on, and stores items', async () => {
     const tableName = process.env.TABLE_NAME!;
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
@@ -482,11 +523,11 @@ describe('startTestApi', () => {
       expect(process.env.PUBLIC_BASE_URL).toBe(api.baseUrl);
       expect(process.env.LOCAL_STACK_TEST_MARKER).toBe('on');
       const unknown = await send(`${api.baseUrl}/unknown`);
-      expect(unknown.status).toBe(403);
+      expect(unknown.status).toBe(404);
       // The real rpc handler loaded and answered (whatever it says about a bare GET, it is not
-      // the bridge's 403 or 502).
+      // the bridge's 404 or 502).
       const rpc = await send(`${api.baseUrl}/`);
-      expect([403, 502]).not.toContain(rpc.status);
+      expect([404, 502]).not.toContain(rpc.status);
       expect(rpc.headers['x-amzn-requestid']).toMatch(UUID);
     } finally {
       await api.stop();

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { canConnect } from '../../local/ports.js';
+import { connect } from 'node:net';
 import { readSetting } from '../../src/settings.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { linkToken, popCoreClient } from '../support/rpc-clients.js';
@@ -80,3 +80,17 @@ test('an address verified through npm start prints one EmailVerified line; SIGIN
   // Exactly one event line, however long the reader ran.
   expect(lines.filter(isEvent)).toHaveLength(1);
 }, 120_000);
+
+/** True when a TCP connection to the port on loopback succeeds. */
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}

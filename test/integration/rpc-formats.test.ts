@@ -267,7 +267,7 @@ describe('ACS3-HMAC-SHA256 (the Tea @alicloud/openapi-client)', () => {
     });
     const mails = await mailsTo(pending);
     expect(mails).toHaveLength(2);
-    expect(mails[1]?.subject).toBe('您的邮箱验证码');
+    expect(mails[1]?.subject).toBe('您的 Example App 邮箱验证码');
   });
 
   test('a wrong secret fails with SignatureDoesNotMatch and mails nothing', async () => {

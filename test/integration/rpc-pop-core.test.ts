@@ -78,7 +78,7 @@ describe.each<Method>(['GET', 'POST'])('pop-core %s', (method) => {
     const first = await call<SendLists>(method, 'SubmitEmailVerification', { Email: `${a}, ${b}` });
     expect(first).toEqual({ RequestId: expect.any(String), SuccessList: [ok(a), ok(b)], FailList: [], ExistList: [] });
     const mail = await onlyMailTo(a);
-    expect(mail.subject).toBe('Your email verification code');
+    expect(mail.subject).toBe('Your Example App verification code');
     expect(extractLink(mail).startsWith(`${api.baseUrl}${ROUTES.showVerificationPage.path}?token=`)).toBe(true);
     expect(await mailsTo(b)).toHaveLength(1);
 
@@ -137,8 +137,8 @@ describe.each<Method>(['GET', 'POST'])('pop-core %s', (method) => {
     expect(submitted.FailList).toEqual([{ Email: 'bad@@x', Code: 'ParameterIllegall', Message: '参数错误' }]);
 
     const mail = await onlyMailTo(address);
-    expect(mail.subject).toBe('您的邮箱验证码');
-    expect(mail.body.text).toContain('请使用以下验证码验证您的邮箱地址');
+    expect(mail.subject).toBe('您的 Example App 邮箱验证码');
+    expect(mail.body.text).toContain('请在 Example App 中输入以下验证码');
     expect(mail.body.html).toContain('lang="zh-CN"');
     expect(mail.body.html).toContain('验证我的邮箱地址');
     const link = extractLink(mail);
@@ -153,7 +153,7 @@ describe.each<Method>(['GET', 'POST'])('pop-core %s', (method) => {
     const resent = await call<SendLists>(method, 'ResendEmailVerification', { Email: `${address},${never}`, Lang: 'ZH' });
     expect(resent.SuccessList).toEqual([{ Email: address, Code: 'Success', Message: '成功' }]);
     expect(resent.FailList).toEqual([{ Email: never, Code: 'EmailNotSubmitted', Message: '该邮箱尚未提交验证。' }]);
-    expect((await mailsTo(address)).map((m) => m.subject)).toEqual(['您的邮箱验证码', '您的邮箱验证码']);
+    expect((await mailsTo(address)).map((m) => m.subject)).toEqual(['您的 Example App 邮箱验证码', '您的 Example App 邮箱验证码']);
   });
 });
 
@@ -181,6 +181,7 @@ describe('the mailed link', () => {
     const verified = await submitPageForm(link, confirm.html);
     expect(verified.status).toBe(200);
     expect(verified.html).toContain('Email address verified');
+    expect(verified.html).toContain(`<span class="email">${address}</span> is verified for Example App.`);
     const after = await query(address);
     expect(after.VerificationStatus).toBe(1);
     expect(after.ConfirmIp).toBe('127.0.0.1');
@@ -202,6 +203,37 @@ describe('the mailed link', () => {
     expect(await mailsTo(address)).toHaveLength(1);
   });
 
+  test("the page names the product and the address, and speaks the browser's language before the mail's", async () => {
+    const address = freshAddress('page-lang');
+    await call('POST', 'SubmitEmailVerification', { Email: address, Lang: 'en' });
+    const link = extractLink(await onlyMailTo(address));
+    expect(new URL(link).searchParams.get('lang')).toBe('en');
+
+    const english = await openLink(link);
+    expect(english.html).toContain('<html lang="en">');
+    expect(english.html).toContain('<p class="product">Example App</p>');
+    expect(english.html).toContain(`Confirm that <span class="email">${address}</span> is your email address for Example App.`);
+
+    const chinese = await openLink(link, { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.5' });
+    expect(chinese.status).toBe(200);
+    expect(chinese.html).toContain('<html lang="zh-CN">');
+    expect(chinese.html).toContain(`请确认 <span class="email">${address}</span> 是您在 Example App 使用的邮箱地址。`);
+    expect(chinese.html).toContain('<input type="hidden" name="lang" value="zh">');
+
+    // A browser that speaks neither gets the mail's language; without one either, English.
+    const zhLink = new URL(link);
+    zhLink.searchParams.set('lang', 'zh');
+    expect((await openLink(zhLink.href, { 'Accept-Language': 'fr-FR,fr;q=0.9' })).html).toContain('验证您的邮箱地址');
+    zhLink.searchParams.delete('lang');
+    expect((await openLink(zhLink.href, { 'Accept-Language': 'fr-FR' })).html).toContain('Verify your email address');
+    expect((await query(address)).VerificationStatus).toBe(0);
+
+    // A broken link names the product, and what to do.
+    const broken = await openLink(`${api.baseUrl}${ROUTES.showVerificationPage.path}?token=nonsense`, { 'Accept-Language': 'zh' });
+    expect(broken.status).toBe(400);
+    expect(broken.html).toContain('链接可能不完整。请从邮件中重新打开，或让 Example App 重新发送验证邮件。');
+  });
+
   test('after OTP_TTL_SECONDS the link says it has expired, VerifyEmail says InvalidToken.Expired, nothing is verified', async () => {
     // Its own API with a service clock that can be moved on (the link lives OTP_TTL_SECONDS, 600 s).
     let offsetMs = 0;
@@ -219,6 +251,9 @@ describe('the mailed link', () => {
       const page = await openLink(link);
       expect(page.status).toBe(410);
       expect(page.html).toContain('This link has expired');
+      expect(page.html).toContain(
+        `Verification links work for 10 minutes. Ask Example App to send a new verification email to <span class="email">${address}</span>.`,
+      );
       expect(page.html).not.toContain('<form');
       const posted = await submitPageForm(link, confirm.html);
       expect(posted.status).toBe(410);

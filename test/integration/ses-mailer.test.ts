@@ -1,6 +1,7 @@
 /**
- * What the mailer puts on the wire: the real SES client sends to a local HTTP endpoint that
- * records each request and answers as SES does, so the test reads the SendEmail call itself.
+ * What the mailer puts on the wire. The real SES client sends to a local HTTP endpoint that
+ * records each request and answers as SES does, so the test reads the SendEmail call itself; and
+ * to the local SES (aws-ses-v2-local), for what SES receives for each form of MAIL_FROM.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { loadServiceSecrets } from '../../src/adapters/service-secrets.js';
 import { SesMailer } from '../../src/adapters/ses-mailer.js';
 import { loadConfig } from '../../src/config.js';
+import { parseSender } from '../../src/domain/sender.js';
 import { createServiceDependencies } from '../../src/service-dependencies.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { waitForMailTo } from '../support/ses-inbox.js';
@@ -46,7 +48,7 @@ function sesClient(): SESClient {
 }
 
 function mailer(from: string, configurationSet?: string): SesMailer {
-  return new SesMailer(sesClient(), from, configurationSet);
+  return new SesMailer(sesClient(), parseSender(from), configurationSet);
 }
 
 const MAIL = { to: 'someone@example.com', subject: 'Your code', text: 'Code: 123456', html: '<p>Code: 123456</p>' };
@@ -86,6 +88,29 @@ test('the local SES takes a send that names a configuration set (as under sam lo
   });
   clients.push(client);
   const to = freshAddress('configuration-set');
-  await new SesMailer(client, 'Example <no-reply@example.com>', 'email-verification-set').send({ ...MAIL, to });
+  await new SesMailer(client, parseSender('Example <no-reply@example.com>'), 'email-verification-set').send({ ...MAIL, to });
   expect((await waitForMailTo(to)).subject).toBe(MAIL.subject);
+});
+
+describe('MAIL_FROM as the local SES receives it', () => {
+  const ses = new SESClient({ endpoint: process.env.SES_ENDPOINT, region: process.env.AWS_REGION });
+  afterAll(() => ses.destroy());
+
+  async function sentFrom(mailFrom: string): Promise<string> {
+    const to = freshAddress('sender');
+    await new SesMailer(ses, parseSender(mailFrom)).send({ to, subject: 'Sender test', text: 'text', html: '<p>html</p>' });
+    return (await waitForMailTo(to)).from;
+  }
+
+  test.each([
+    ['no-reply@example.org', 'no-reply@example.org'],
+    ['Acme Sign-up <no-reply@Example.org>', 'Acme Sign-up <no-reply@example.org>'],
+    ['"Acme, Inc." <no-reply@example.org>', '"Acme, Inc." <no-reply@example.org>'],
+    ['Zoë Müller <no-reply@example.org>', `=?UTF-8?B?${Buffer.from('Zoë Müller').toString('base64')}?= <no-reply@example.org>`],
+  ])('MAIL_FROM %j is sent as Source %j', async (mailFrom, source) => {
+    const from = await sentFrom(mailFrom);
+    expect(from).toBe(source);
+    // What SES gets is 7-bit: a raw non-ASCII display name never reaches it.
+    expect(from).toMatch(/^[\x20-\x7e]+$/);
+  });
 });

@@ -296,8 +296,8 @@ export interface PageResponse {
 }
 
 /** Opens the link the way a browser (or a link scanner) does. */
-export async function openLink(link: string): Promise<PageResponse> {
-  const response = await fetch(link);
+export async function openLink(link: string, headers: Record<string, string> = {}): Promise<PageResponse> {
+  const response = await fetch(link, { headers });
   return { status: response.status, html: await response.text(), contentType: response.headers.get('content-type') };
 }
 

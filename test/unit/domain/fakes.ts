@@ -88,6 +88,7 @@ export class InMemoryVerificationStore implements VerificationStore {
     return {
       kind: 'recorded',
       receipt: { key: command.key, sentOtpHash: command.otp.hash, before: copy(current) as unknown as Record<string, unknown> },
+      ...(next.previousOtp ? { previousCodeExpiresAt: next.previousOtp.expiresAt } : {}),
     };
   }
 

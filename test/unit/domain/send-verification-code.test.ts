@@ -6,6 +6,7 @@ import {
   VerificationNotFoundError,
   VerificationPendingError,
 } from '../../../src/domain/errors.js';
+import { MailComposer } from '../../../src/domain/mail-composition.js';
 import { OtpIssuer } from '../../../src/domain/otp.js';
 import { resendVerificationCode, startVerification, type SendDependencies } from '../../../src/domain/send-verification-code.js';
 import { CorruptRecordError } from '../../../src/domain/verification-record.js';
@@ -26,9 +27,10 @@ function setup(options: { random?: (max: number) => number } = {}) {
   const deps: SendDependencies = {
     store,
     mailer,
+    mail: new MailComposer({ productName: 'Acme', otpTtlSeconds: 600 }),
     otps,
     clock: clock.read,
-    settings: { quota: QUOTA, otpTtlSeconds: 600, pendingRetentionSeconds: 3600 },
+    settings: { quota: QUOTA, pendingRetentionSeconds: 3600 },
     onRevertFailure: (error) => revertFailures.push(error),
   };
   return { store, mailer, clock, deps, otps, revertFailures };
@@ -110,7 +112,7 @@ describe('resendVerificationCode', () => {
       started: false,
     });
     expect(mailer.sent).toHaveLength(2);
-    expect(mailer.sent[1]!.subject).toBe('您的邮箱验证码');
+    expect(mailer.sent[1]!.subject).toBe('您的 Acme 邮箱验证码');
     expect(mailer.lastCodeTo(address.address)).not.toBe(mailer.sent[0]!.text.match(/\d{6}/)![0]);
     const record = store.records.get(address.key)!;
     expect(record.previousOtp).toEqual(first);
@@ -264,5 +266,52 @@ describe('resendVerificationCode', () => {
     expect(error).toBeInstanceOf(QuotaExceededError);
     expect((error as QuotaExceededError).retryAfterSeconds).toBe(3600 - 120);
     expect(store.callsOf('replaceSendLog')).toHaveLength(0);
+  });
+});
+
+describe('what the mail says about the code mailed before', () => {
+  const EN = 'The code from our previous email also still works until it expires.';
+  const ZH = '上一封邮件中的验证码在过期前仍然可用。';
+
+  test('the first mail does not mention an earlier code', async () => {
+    const { mailer, deps } = setup();
+    await startVerification(deps, { address, lang: 'en' });
+    expect(mailer.sent[0]!.text).not.toContain('previous email');
+    expect(mailer.sent[0]!.html).not.toContain('previous email');
+  });
+
+  test('a resend that keeps the earlier code live says so, in both parts and both languages', async () => {
+    const { store, mailer, clock, deps } = setup();
+    await startVerification(deps, { address, lang: 'en' });
+    clock.advance(60_000);
+    await resendVerificationCode(deps, { address, lang: 'en' });
+    expect(store.records.get(address.key)!.previousOtp).toBeDefined();
+    expect(mailer.sent[1]!.text).toContain(EN);
+    expect(mailer.sent[1]!.html).toContain(EN);
+    clock.advance(60_000);
+    await resendVerificationCode(deps, { address, lang: 'zh' });
+    expect(mailer.sent[2]!.text).toContain(ZH);
+    expect(mailer.sent[2]!.html).toContain(ZH);
+  });
+
+  test('a resend after a wrong guess retires the earlier code, and the mail does not claim it works', async () => {
+    const { store, mailer, clock, deps } = setup();
+    await startVerification(deps, { address, lang: 'en' });
+    store.records.set(address.key, { ...store.records.get(address.key)!, guesses: 1 });
+    clock.advance(60_000);
+    await resendVerificationCode(deps, { address, lang: 'en' });
+    expect(store.records.get(address.key)!.previousOtp).toBeUndefined();
+    expect(mailer.sent[1]!.text).not.toContain('previous email');
+    expect(mailer.sent[1]!.html).not.toContain('previous email');
+  });
+
+  test('a resend after the earlier code expired does not claim it works', async () => {
+    const { store, mailer, clock, deps } = setup();
+    await startVerification(deps, { address, lang: 'zh' });
+    clock.advance(600_000);
+    await resendVerificationCode(deps, { address, lang: 'zh' });
+    expect(store.records.get(address.key)!.previousOtp!.expiresAt).toBe(T + 600_000);
+    expect(mailer.sent[1]!.text).not.toContain(ZH);
+    expect(mailer.sent[1]!.text).toContain('验证码在 10 分钟内有效。');
   });
 });

@@ -7,6 +7,7 @@ import {
   VerificationNotFoundError,
   WrongCodeError,
 } from '../../../src/domain/errors.js';
+import { MailComposer } from '../../../src/domain/mail-composition.js';
 import { OtpIssuer } from '../../../src/domain/otp.js';
 import { resendVerificationCode, startVerification, type SendDependencies } from '../../../src/domain/send-verification-code.js';
 import { CorruptRecordError, isLive, liveOtps } from '../../../src/domain/verification-record.js';
@@ -26,9 +27,10 @@ function setup() {
   const send: SendDependencies = {
     store,
     mailer,
+    mail: new MailComposer({ productName: 'Acme', otpTtlSeconds: 600 }),
     otps,
     clock: clock.read,
-    settings: { quota: { cooldownSeconds: 60, maxPerWindow: 5, windowSeconds: 3600 }, otpTtlSeconds: 600, pendingRetentionSeconds: 3600 },
+    settings: { quota: { cooldownSeconds: 60, maxPerWindow: 5, windowSeconds: 3600 }, pendingRetentionSeconds: 3600 },
   };
   const verify: VerifyDependencies = {
     store,
