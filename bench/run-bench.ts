@@ -20,13 +20,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ApiName } from '../lambdas/routes.js';
-import { localKeySecrets, startFakeSecretsManager } from '../local/fake-secrets-manager.js';
+import { createLocalKeySecrets, startSecretsManagerStandIn } from '../local/secrets-manager-stand-in.js';
 import { node24 } from '../local/node24.js';
 import { FALLBACK_REGION } from '../src/settings.js';
 import { HELLO_WORLD, lambdaEnvironment, measureColdInit, type BenchCredentials, type InitCase, type InitResult } from './cold-init.js';
 import type { HotPathInput, HotPathResults } from './hot-path.js';
 import { formatReport, type BenchReport } from './report.js';
-import { benchSecretArn, resolvedVariables, synthesizeStack, type SynthesizedStack } from './synthesized-stack.js';
+import { resolvedVariables, synthesizeStack, type SynthesizedStack } from './synthesized-stack.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REGION = FALLBACK_REGION;
@@ -50,7 +50,7 @@ const { values: options } = parseArgs({
 });
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-const node = node24(progress);
+const node = node24();
 const loadBefore = os.loadavg()[0]!;
 const work = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
 try {
@@ -64,14 +64,16 @@ try {
   progress('cdk synth in this checkout');
   stacks.push(synthesizeStack(ROOT, path.join(work, 'this.out'), 'this checkout'));
 
+  // The key secrets, holding the local keys, in a stand-in that checks every signature.
+  const secretsManager = await startSecretsManagerStandIn({ credentials: CREDENTIALS });
+  const keys = createLocalKeySecrets(secretsManager, REGION);
   const secretArns = {
-    tokenSigning: secretArnOf(stacks, 'TOKEN_SIGNING_SECRET_ARN'),
-    otpHash: secretArnOf(stacks, 'OTP_HASH_SECRET_ARN'),
-    rpcAccessKeys: secretArnOf(stacks, 'RPC_ACCESS_KEYS_SECRET_ARN'),
+    TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning,
+    OTP_HASH_SECRET_ARN: keys.otpHash,
+    RPC_ACCESS_KEYS_SECRET_ARN: keys.rpcAccessKeys,
   };
-  const secretsManager = await startFakeSecretsManager({ secrets: localKeySecrets(secretArns), credentials: CREDENTIALS, region: REGION });
   const functionVariables = (stack: SynthesizedStack, api: ApiName): Record<string, string> => ({
-    ...resolvedVariables(stack.functions[api], REGION, { tableName: BENCH_TABLE, configurationSet: BENCH_CONFIGURATION_SET }),
+    ...resolvedVariables(stack.functions[api], { tableName: BENCH_TABLE, configurationSet: BENCH_CONFIGURATION_SET, secretArns }),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
   });
 
@@ -169,16 +171,6 @@ try {
 
 function initCaseName(stack: SynthesizedStack, api: ApiName): string {
   return `${stack.label}: ${api}`;
-}
-
-function secretArnOf(stacks: readonly SynthesizedStack[], variable: string): string {
-  for (const stack of stacks) {
-    for (const api of APIS) {
-      const value = stack.functions[api].variables[variable];
-      if (value && typeof value === 'object') return benchSecretArn(value.Ref, REGION);
-    }
-  }
-  throw new Error(`no function has ${variable}`);
 }
 
 /**

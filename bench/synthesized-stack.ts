@@ -53,27 +53,19 @@ export function synthesizeStack(dir: string, outdir: string, label: string): Syn
   return { label, functions: { iam: read('iam'), rpc: read('rpc') } };
 }
 
-/** The fake ARN the bench gives a secret the template references (`{ Ref }`), by logical id. */
-export function benchSecretArn(logicalId: string, region: string): string {
-  return `arn:aws:secretsmanager:${region}:123456789012:secret:${logicalId}-AbCdEf`;
-}
-
 /**
- * The function's variables with every reference resolved for a run off AWS: secret ARNs become
- * `benchSecretArn`s, the table and the configuration set get the names in `names`.
+ * The function's variables with every reference resolved for a run off AWS: each `*_SECRET_ARN`
+ * from `secretArns` (by variable name), the table and the configuration set from `names`.
  */
 export function resolvedVariables(
   fn: SynthesizedFunction,
-  region: string,
-  names: { tableName: string; configurationSet: string },
+  names: { tableName: string; configurationSet: string; secretArns: Readonly<Record<string, string>> },
 ): Record<string, string> {
   const resolved: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.variables)) {
-    if (typeof value === 'string') resolved[name] = value;
-    else if (name.endsWith('_SECRET_ARN')) resolved[name] = benchSecretArn(value.Ref, region);
-    else if (name === 'TABLE_NAME') resolved[name] = names.tableName;
-    else if (name === 'SES_CONFIGURATION_SET') resolved[name] = names.configurationSet;
-    else throw new Error(`${fn.logicalId}: no bench value for ${name} (${JSON.stringify(value)})`);
+    const replacement = typeof value === 'string' ? value : name === 'TABLE_NAME' ? names.tableName : name === 'SES_CONFIGURATION_SET' ? names.configurationSet : names.secretArns[name];
+    if (replacement === undefined) throw new Error(`${fn.logicalId}: no bench value for ${name} (${JSON.stringify(value)})`);
+    resolved[name] = replacement;
   }
   return resolved;
 }

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildLambdaBundle, type BuiltBundle } from '../../lib/bundling/lambda-bundle.js';
 import { FUNCTIONS, ROUTES } from '../../lambdas/routes.js';
-import { localKeySecrets, startFakeSecretsManager, type FakeSecretsManager } from '../../local/fake-secrets-manager.js';
+import { createLocalKeySecrets, startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager-stand-in.js';
 import { node24 } from '../../local/node24.js';
 import { loadServiceSecrets } from '../../src/adapters/service-secrets.js';
 import { loadConfig } from '../../src/config.js';
@@ -29,8 +29,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HOST = path.join(ROOT, 'test', 'support', 'bundle-host.ts');
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'ASIABUNDLETEST000000', secretAccessKey: 'bundle/test/secret/key/EXAMPLE0000000000', sessionToken: 'bundle-session-token' };
-const arn = (name: string) => `arn:aws:secretsmanager:${REGION}:123456789012:secret:${name}-AbCdEf`;
-const ARNS = { tokenSigning: arn('TokenSigningSecret'), otpHash: arn('OtpHashSecret'), rpcAccessKeys: arn('RpcAccessKeysSecret') };
 const COOLDOWN_SECONDS = 1;
 
 interface Host {
@@ -41,10 +39,11 @@ interface Host {
 const key = freshAccessKey('bundle');
 let work: string;
 let bundles: { iam: BuiltBundle; rpc: BuiltBundle };
-let secretsManager: FakeSecretsManager;
+let secretsManager: SecretsManagerStandIn;
+let ARNS: ReturnType<typeof createLocalKeySecrets>;
 let host: Host;
 let deps: ServiceDependencies;
-let coldStartReads: FakeSecretsManager['requests'];
+let coldStartReads: SecretsManagerStandIn['received'];
 
 /** The functions' environment, as deployed (secret ARNs, no key material), on the local services. */
 function functionEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
@@ -99,13 +98,10 @@ beforeAll(async () => {
     iam: await buildLambdaBundle(path.join(ROOT, FUNCTIONS.iam.entry), path.join(work, 'iam')),
     rpc: await buildLambdaBundle(path.join(ROOT, FUNCTIONS.rpc.entry), path.join(work, 'rpc')),
   };
-  secretsManager = await startFakeSecretsManager({
-    region: REGION,
-    credentials: CREDENTIALS,
-    secrets: { ...localKeySecrets(ARNS), [ARNS.rpcAccessKeys]: JSON.stringify({ [key.accessKeyId]: key.accessKeySecret }) },
-  });
+  secretsManager = await startSecretsManagerStandIn({ credentials: CREDENTIALS });
+  ARNS = createLocalKeySecrets(secretsManager, REGION, { [key.accessKeyId]: key.accessKeySecret });
   host = await startHost(functionEnvironment());
-  coldStartReads = [...secretsManager.requests];
+  coldStartReads = [...secretsManager.received];
   // Tokens and records made by the service's own code, with the same (local) keys the fake serves.
   deps = createServiceDependencies(loadConfig(process.env), await loadServiceSecrets(process.env));
 }, 120_000);
@@ -225,7 +221,8 @@ describe('the bundles as built for Lambda', () => {
 
 describe('a bundle that cannot read its keys', () => {
   test('fails its cold start, naming the secret and the reason', async () => {
-    await expect(startHost(functionEnvironment({ OTP_HASH_SECRET_ARN: arn('MissingSecret') }))).rejects.toThrow(
+    const missing = `arn:aws:secretsmanager:${REGION}:123456789012:secret:MissingSecret-AbCdEf`;
+    await expect(startHost(functionEnvironment({ OTP_HASH_SECRET_ARN: missing }))).rejects.toThrow(
       /ResourceNotFoundException[\s\S]*MissingSecret/,
     );
   });

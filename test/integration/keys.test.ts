@@ -19,7 +19,7 @@ import { normalizeEmailAddress } from '../../src/domain/address.js';
 import { VerificationTokens } from '../../src/domain/verification-token.js';
 import { createServiceDependencies } from '../../src/service-dependencies.js';
 import { popCoreClient, rejection } from '../support/rpc-clients.js';
-import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../support/secrets-manager-stand-in.js';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager-stand-in.js';
 
 const REGION = 'ap-southeast-2';
 const TOKEN_SETTINGS = { issuer: 'email-verification-service', audience: 'email-verification', ttlSeconds: 3600 };

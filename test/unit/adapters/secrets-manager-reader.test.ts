@@ -2,22 +2,25 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { loadServiceSecrets } from '../../../src/adapters/service-secrets.js';
 import { SecretReadError, secretsManagerReader } from '../../../src/adapters/secrets-manager-reader.js';
-import { startFakeSecretsManager, type FakeSecretsManager } from '../../../local/fake-secrets-manager.js';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../../local/secrets-manager-stand-in.js';
 
 const REGION = 'eu-west-1';
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
-const arn = (name: string) => `arn:aws:secretsmanager:${REGION}:123456789012:secret:${name}-AbCdEf`;
 const TOKEN_KEY = JSON.stringify({ kid: 'k2', key: 'k'.repeat(40), previous: [{ kid: 'k1', key: 'p'.repeat(40) }] });
+const MISSING = `arn:aws:secretsmanager:${REGION}:123456789012:secret:missing-AbCdEf`;
 
-let fake: FakeSecretsManager;
+let fake: SecretsManagerStandIn;
+let arns: { token: string; otp: string; rpc: string };
 beforeEach(async () => {
-  fake = await startFakeSecretsManager({
-    region: REGION,
-    credentials: CREDENTIALS,
-    secrets: { [arn('token')]: TOKEN_KEY, [arn('otp')]: 'o'.repeat(40), [arn('rpc')]: JSON.stringify({ ak1: 'secret-1' }) },
-  });
+  fake = await startSecretsManagerStandIn({ credentials: CREDENTIALS });
+  arns = {
+    token: fake.create('token', TOKEN_KEY, REGION),
+    otp: fake.create('otp', 'o'.repeat(40), REGION),
+    rpc: fake.create('rpc', JSON.stringify({ ak1: 'secret-1' }), REGION),
+  };
 });
 afterEach(() => fake.close());
+const arn = (name: 'token' | 'otp' | 'rpc' | 'missing' | 'binary') => (name === 'missing' || name === 'binary' ? MISSING : arns[name]);
 
 function environment(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
@@ -36,9 +39,9 @@ describe('secretsManagerReader', () => {
   test('reads a SecretString with one signed GetSecretValue', async () => {
     const read = secretsManagerReader({ env: environment() });
     await expect(read(arn('otp'))).resolves.toBe('o'.repeat(40));
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]).toMatchObject({ secretId: arn('otp'), signed: true });
-    expect(fake.requests[0]!.headers['x-amz-security-token']).toBe(CREDENTIALS.sessionToken);
+    expect(fake.received).toHaveLength(1);
+    expect(fake.received[0]).toMatchObject({ secretId: arn('otp'), signed: true });
+    expect(fake.received[0]!.headers['x-amz-security-token']).toBe(CREDENTIALS.sessionToken);
   });
 
   test('a signature with other keys is refused, and the refusal is not retried', async () => {
@@ -46,8 +49,8 @@ describe('secretsManagerReader', () => {
     const failure = await read(arn('otp')).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SecretReadError);
     expect(failure).toMatchObject({ name: 'InvalidSignatureException', statusCode: 400, retryable: false });
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]!.signed).toBe(false);
+    expect(fake.received).toHaveLength(1);
+    expect(fake.received[0]!.signed).toBe(false);
   });
 
   test('an unknown secret fails with the service error type and the secret named, its value never', async () => {
@@ -61,11 +64,11 @@ describe('secretsManagerReader', () => {
     fake.fail({ status: 400, type: 'ThrottlingException' }, { status: 500, type: 'InternalServiceError' });
     const read = secretsManagerReader({ env: environment() });
     await expect(read(arn('otp'))).resolves.toBe('o'.repeat(40));
-    expect(fake.requests).toHaveLength(3);
+    expect(fake.received).toHaveLength(3);
 
     fake.fail(...Array.from({ length: 3 }, () => ({ status: 503, type: 'ServiceUnavailable' })));
     await expect(read(arn('otp'))).rejects.toMatchObject({ name: 'ServiceUnavailable', statusCode: 503 });
-    expect(fake.requests).toHaveLength(6);
+    expect(fake.received).toHaveLength(6);
   });
 
   test('an answer that never comes is abandoned after the attempt timeout, and retried', async () => {
@@ -74,7 +77,7 @@ describe('secretsManagerReader', () => {
     const started = Date.now();
     await expect(read(arn('otp'))).resolves.toBe('o'.repeat(40));
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(fake.requests).toHaveLength(3);
+    expect(fake.received).toHaveLength(3);
 
     fake.fail('stall', 'stall', 'stall');
     const stalled = Date.now();
@@ -107,7 +110,7 @@ describe('secretsManagerReader', () => {
   test('without credentials in the environment it fails before sending anything', async () => {
     const read = secretsManagerReader({ env: environment({ AWS_ACCESS_KEY_ID: undefined }) });
     await expect(read(arn('otp'))).rejects.toMatchObject({ name: 'CredentialsError', message: expect.stringContaining('AWS_ACCESS_KEY_ID') });
-    expect(fake.requests).toHaveLength(0);
+    expect(fake.received).toHaveLength(0);
   });
 
   test('a 200 answer without a SecretString is an error, not an empty key', async () => {
@@ -140,7 +143,7 @@ describe('loadServiceSecrets with secret ARNs', () => {
     expect(secrets.tokenKeyring.accepted.map((key) => key.kid)).toEqual(['k2', 'k1']);
     expect(new TextDecoder().decode(secrets.otpHashKey)).toBe('o'.repeat(40));
     expect([...secrets.rpcAccessKeys]).toEqual([['ak1', 'secret-1']]);
-    expect(fake.requests.map((request) => request.secretId).sort()).toEqual([arn('otp'), arn('rpc'), arn('token')]);
+    expect(fake.received.map((request) => request.secretId).sort()).toEqual([arn('otp'), arn('rpc'), arn('token')]);
   });
 
   test('a secret that cannot be read fails the load (the cold start), with the reason', async () => {
