@@ -6,8 +6,9 @@
  *
  * - IAM resend p50: the bundle's handler with an API Gateway proxy event, over the p50 of a bare
  *   UpdateItem plus the p50 of a bare SendEmail. The bare calls are what the resend sends, issued
- *   directly with the SDK's own clients: the same conditional UpdateItem (resendUpdate, on a
- *   record in the same state) and the same SendEmail (the mail the resend sent, re-addressed).
+ *   directly through the SDK's clients (bench/bare-calls.ts, bundled like the functions): the
+ *   same conditional UpdateItem (resendUpdate, on a record in the same state) and the same
+ *   SendEmail (the mail the resend sent, re-addressed).
  * - RPC ResendEmailVerification of 50 addresses p50, over the p50 of the same 50 bare writes and
  *   sends at 20 in flight.
  * - DynamoDB requests per IAM resend and per batch of 50, counted on the wire by a proxy in
@@ -17,8 +18,8 @@
  *
  * The functions' log and EMF lines go to stdout, as in Lambda; the parent discards them.
  */
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SESClient, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
+import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { SESClient, SendEmailCommand, SendEmailCommandInput } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,8 @@ export interface HotPathInput {
     readonly iam: { readonly bundle: string; readonly env: Readonly<Record<string, string>> };
     readonly rpc: { readonly bundle: string; readonly env: Readonly<Record<string, string>> };
   }[];
+  /** bench/bare-calls.ts, built as a Lambda bundle. */
+  readonly bareCalls: string;
   readonly dynamodbEndpoint: string;
   readonly sesEndpoint: string;
   readonly region: string;
@@ -119,8 +122,8 @@ for (const [index, stack] of input.stacks.entries()) {
   });
 }
 
-const bareDynamoDb = new DynamoDBClient({ region: input.region, endpoint: input.dynamodbEndpoint });
-const bareSes = new SESClient({ region: input.region, endpoint: input.sesEndpoint });
+Object.assign(process.env, { DYNAMODB_ENDPOINT: input.dynamodbEndpoint, SES_ENDPOINT: input.sesEndpoint, AWS_REGION: input.region });
+const bare = (await import(pathToFileURL(input.bareCalls).href)) as typeof import('./bare-calls.js');
 
 // -- DynamoDB requests on the wire, and the mails the handlers send (for the bare sends)
 const wire = new Map<string, { perResend: number; perBatch: number; byOperation: Record<string, number> }>();
@@ -156,14 +159,14 @@ const bareSend = samples();
     const steps: (() => Promise<void>)[] = cases.map((c) => async () => {
       await timed(keep ? resendSamples.get(c.label)! : undefined, () => resend(c.iam, resendTokens.get(c.label)![round]!.token));
     });
-    const bare = bareAddresses[round]!;
+    const address = bareAddresses[round]!;
     steps.push(async () => {
-      const update = new UpdateItemCommand({ TableName: setup.config.tableName, ...resendUpdate(resendCommand(bare)) });
-      await timed(keep ? bareUpdate : undefined, async () => expectOldItem(await bareDynamoDb.send(update)));
+      const update: UpdateItemCommandInput = { TableName: setup.config.tableName, ...resendUpdate(resendCommand(address)) };
+      await timed(keep ? bareUpdate : undefined, () => bare.bareUpdate(update));
     });
     steps.push(async () => {
-      const send = new SendEmailCommand(await sendEmailInput({ ...iamMail!, to: bare }));
-      await timed(keep ? bareSend : undefined, async () => void (await bareSes.send(send)));
+      const send = await sendEmailInput({ ...iamMail!, to: address });
+      await timed(keep ? bareSend : undefined, () => bare.bareSend(send));
     });
     for (let k = 0; k < steps.length; k++) await steps[(k + round) % steps.length]!();
   }
@@ -180,19 +183,19 @@ for (let round = 0; round < input.batchRounds + WARMUP_ROUNDS; round++) {
     await rpcBatch(c.rpc, 'SubmitEmailVerification', batch);
     steps.push(() => timed(keep ? batchSamples.get(c.label)! : undefined, () => rpcBatch(c.rpc, 'ResendEmailVerification', batch)));
   }
-  const bare = addresses(input.batchSize, `bare-batch-${round}`);
-  await rpcBatch(cases[0]!.rpc, 'SubmitEmailVerification', bare);
-  const commands = await Promise.all(
-    bare.map(async (address) => ({
-      update: new UpdateItemCommand({ TableName: setup.config.tableName, ...resendUpdate(resendCommand(address, CLIENT_IP)) }),
-      send: new SendEmailCommand(await sendEmailInput({ ...rpcMail!, to: address })),
+  const bareBatchAddresses = addresses(input.batchSize, `bare-batch-${round}`);
+  await rpcBatch(cases[0]!.rpc, 'SubmitEmailVerification', bareBatchAddresses);
+  const calls = await Promise.all(
+    bareBatchAddresses.map(async (address) => ({
+      update: { TableName: setup.config.tableName, ...resendUpdate(resendCommand(address, CLIENT_IP)) } as UpdateItemCommandInput,
+      send: await sendEmailInput({ ...rpcMail!, to: address }),
     })),
   );
   steps.push(() =>
     timed(keep ? bareBatch : undefined, () =>
-      inFlight(commands, input.inFlight, async ({ update, send }) => {
-        expectOldItem(await bareDynamoDb.send(update));
-        await bareSes.send(send);
+      inFlight(calls, input.inFlight, async ({ update, send }) => {
+        await bare.bareUpdate(update);
+        await bare.bareSend(send);
       }),
     ),
   );
@@ -217,8 +220,6 @@ const results: HotPathResults = {
 };
 writeFileSync(resultsFile, JSON.stringify(results, null, 2));
 proxy.close();
-bareDynamoDb.destroy();
-bareSes.destroy();
 process.exit(0);
 
 // ---------------------------------------------------------------------------------------------
@@ -272,10 +273,6 @@ function resendCommand(address: string, clientIp?: string): SendCommand {
     recordExpiresAt: now + setup.send.settings.pendingRetentionSeconds * 1000,
     ...(clientIp ? { clientIp } : {}),
   };
-}
-
-function expectOldItem(result: { Attributes?: unknown }): void {
-  if (!result.Attributes) throw new Error('the bare UpdateItem returned no old item');
 }
 
 /** The SendEmail input the service's mailer builds for `mail`. */

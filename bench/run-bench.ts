@@ -3,6 +3,8 @@
  * them, as ratios taken in one run, printed as a Markdown table (the README keeps the latest).
  *
  *   npm run bench [-- --rounds 30 --resends 200 --batches 20 --baseline <checkout> --json <file>]
+ *   (`--skip init` or `--skip hot` leaves a part out, while working on the other; the table then
+ *   shows what was measured)
  *
  * `--baseline <dir>`: another checkout of this project (with its node_modules), synthesized and
  * measured in the same run, interleaved with this one: the before/after table of a change.
@@ -23,6 +25,7 @@ import type { ApiName } from '../lambdas/routes.js';
 import { createLocalKeySecrets, startSecretsManagerStandIn } from '../local/secrets-manager-stand-in.js';
 import { node24 } from '../local/node24.js';
 import { FALLBACK_REGION } from '../src/settings.js';
+import { buildLambdaBundle } from '../lib/bundling/lambda-bundle.js';
 import { HELLO_WORLD, lambdaEnvironment, measureColdInit, type BenchCredentials, type InitCase, type InitResult } from './cold-init.js';
 import type { HotPathInput, HotPathResults } from './hot-path.js';
 import { formatReport, type BenchReport } from './report.js';
@@ -46,6 +49,7 @@ const { values: options } = parseArgs({
     batches: { type: 'string', default: '20' },
     baseline: { type: 'string' },
     json: { type: 'string' },
+    skip: { type: 'string', multiple: true, default: [] },
   },
 });
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -77,60 +81,35 @@ try {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
   });
 
-  let init: InitResult[];
-  let hot: HotPathResults;
+  const skip = new Set(options.skip);
+  let init: InitResult[] | undefined;
+  let hot: HotPathResults | undefined;
   try {
-    // -- cold init
-    const rounds = Number(options.rounds);
-    const cases: InitCase[] = [];
-    for (const preload of [false, true]) {
-      const suffix = preload ? ' +preload' : '';
-      const extra: Record<string, string> = preload ? { BENCH_RUNTIME_PRELOAD: '1' } : {};
-      const helloFor = new Map<string, string>();
-      for (const stack of stacks) {
-        for (const api of APIS) {
-          const variables = functionVariables(stack, api);
-          // The hello world runs with the same NODE_OPTIONS as the function it is compared with.
-          const nodeOptions = variables.NODE_OPTIONS ?? '';
-          if (!helloFor.has(nodeOptions)) {
-            const name = `hello world${nodeOptions ? ` (${nodeOptions})` : ''}${suffix}`;
-            helloFor.set(nodeOptions, name);
-            const helloEnv = lambdaEnvironment('hello', REGION, CREDENTIALS, nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
-            cases.push({ name, module: HELLO_WORLD, env: { ...helloEnv, ...extra } });
-          }
-          cases.push({
-            name: initCaseName(stack, api) + suffix,
-            module: stack.functions[api].bundle,
-            env: { ...lambdaEnvironment(stack.functions[api].logicalId, REGION, CREDENTIALS, variables), ...extra },
-            comparedWith: helloFor.get(nodeOptions)!,
-          });
-        }
+    if (!skip.has('init')) init = await coldInit(stacks, functionVariables);
+    if (!skip.has('hot')) {
+      const bareCalls = await buildLambdaBundle(path.join(ROOT, 'bench', 'bare-calls.ts'), path.join(work, 'bare-calls'));
+      const services = await startLocalServices();
+      try {
+        const hotInput: HotPathInput = {
+          stacks: stacks.map((stack) => ({
+            label: stack.label,
+            iam: { bundle: stack.functions.iam.bundle, env: hotPathEnvironment(stack, 'iam', functionVariables(stack, 'iam'), services) },
+            rpc: { bundle: stack.functions.rpc.bundle, env: hotPathEnvironment(stack, 'rpc', functionVariables(stack, 'rpc'), services) },
+          })),
+          bareCalls: bareCalls.file,
+          dynamodbEndpoint: services.dynamodbEndpoint,
+          sesEndpoint: services.sesEndpoint,
+          region: REGION,
+          resendRounds: Number(options.resends),
+          batchRounds: Number(options.batches),
+          batchSize: 50,
+          inFlight: 20,
+        };
+        progress(`hot path: ${hotInput.resendRounds} resend rounds, ${hotInput.batchRounds} batch rounds`);
+        hot = await runHotPath(hotInput);
+      } finally {
+        await services.stop();
       }
-    }
-    progress(`cold init: ${rounds} rounds of ${cases.length} processes on ${node}`);
-    init = await measureColdInit({ node, cases, rounds, progress: (round) => round % 10 === 0 && progress(`cold init round ${round}/${rounds}`) });
-
-    // -- hot path
-    const services = await startLocalServices();
-    try {
-      const hotInput: HotPathInput = {
-        stacks: stacks.map((stack) => ({
-          label: stack.label,
-          iam: { bundle: stack.functions.iam.bundle, env: hotPathEnvironment(stack, 'iam', functionVariables(stack, 'iam'), services) },
-          rpc: { bundle: stack.functions.rpc.bundle, env: hotPathEnvironment(stack, 'rpc', functionVariables(stack, 'rpc'), services) },
-        })),
-        dynamodbEndpoint: services.dynamodbEndpoint,
-        sesEndpoint: services.sesEndpoint,
-        region: REGION,
-        resendRounds: Number(options.resends),
-        batchRounds: Number(options.batches),
-        batchSize: 50,
-        inFlight: 20,
-      };
-      progress(`hot path: ${hotInput.resendRounds} resend rounds, ${hotInput.batchRounds} batch rounds`);
-      hot = await runHotPath(hotInput);
-    } finally {
-      await services.stop();
     }
   } finally {
     await secretsManager.close();
@@ -148,25 +127,64 @@ try {
       label: stack.label,
       bytes: { iam: stack.functions.iam.bytes, rpc: stack.functions.rpc.bytes },
       nodeOptions: stack.functions.iam.variables.NODE_OPTIONS?.toString() ?? '',
-      init: Object.fromEntries(
-        APIS.map((api) => [
-          api,
-          {
-            plain: init.find((row) => row.name === initCaseName(stack, api))!,
-            preload: init.find((row) => row.name === `${initCaseName(stack, api)} +preload`)!,
-          },
-        ]),
-      ) as BenchReport['stacks'][number]['init'],
-      hot: hot.stacks.find((row) => row.label === stack.label)!,
+      ...(init
+        ? {
+            init: Object.fromEntries(
+              APIS.map((api) => [
+                api,
+                {
+                  plain: init.find((row) => row.name === initCaseName(stack, api))!,
+                  preload: init.find((row) => row.name === `${initCaseName(stack, api)} +preload`)!,
+                },
+              ]),
+            ) as NonNullable<BenchReport['stacks'][number]['init']>,
+          }
+        : {}),
+      ...(hot ? { hot: hot.stacks.find((row) => row.label === stack.label)! } : {}),
     })),
-    hello: init.filter((row) => !row.comparedWith),
-    bare: { update: hot.bareUpdate, send: hot.bareSend, batch: hot.bareBatch },
-    rounds: { init: Number(options.rounds), resends: hot.resendRounds, batches: hot.batchRounds },
+    ...(init ? { hello: init.filter((row) => !row.comparedWith) } : {}),
+    ...(hot ? { bare: { update: hot.bareUpdate, send: hot.bareSend, batch: hot.bareBatch } } : {}),
+    rounds: {
+      ...(init ? { init: Number(options.rounds) } : {}),
+      ...(hot ? { resends: hot.resendRounds, batches: hot.batchRounds } : {}),
+    },
   };
   process.stdout.write(formatReport(report));
   if (options.json) writeFileSync(options.json, JSON.stringify(report, null, 2));
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Every function of every stack and a hello world per NODE_OPTIONS, with and without the runtime's preload. */
+async function coldInit(stacks: readonly SynthesizedStack[], functionVariables: (stack: SynthesizedStack, api: ApiName) => Record<string, string>): Promise<InitResult[]> {
+  const rounds = Number(options.rounds);
+  const cases: InitCase[] = [];
+  for (const preload of [false, true]) {
+    const suffix = preload ? ' +preload' : '';
+    const extra: Record<string, string> = preload ? { BENCH_RUNTIME_PRELOAD: '1' } : {};
+    const helloFor = new Map<string, string>();
+    for (const stack of stacks) {
+      for (const api of APIS) {
+        const variables = functionVariables(stack, api);
+        // The hello world runs with the same NODE_OPTIONS as the function it is compared with.
+        const nodeOptions = variables.NODE_OPTIONS ?? '';
+        if (!helloFor.has(nodeOptions)) {
+          const name = `hello world${nodeOptions ? ` (${nodeOptions})` : ''}${suffix}`;
+          helloFor.set(nodeOptions, name);
+          const helloEnv = lambdaEnvironment('hello', REGION, CREDENTIALS, nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
+          cases.push({ name, module: HELLO_WORLD, env: { ...helloEnv, ...extra } });
+        }
+        cases.push({
+          name: initCaseName(stack, api) + suffix,
+          module: stack.functions[api].bundle,
+          env: { ...lambdaEnvironment(stack.functions[api].logicalId, REGION, CREDENTIALS, variables), ...extra },
+          comparedWith: helloFor.get(nodeOptions)!,
+        });
+      }
+    }
+  }
+  progress(`cold init: ${rounds} rounds of ${cases.length} processes on ${node}`);
+  return measureColdInit({ node, cases, rounds, progress: (round) => round % 10 === 0 && progress(`cold init round ${round}/${rounds}`) });
 }
 
 function initCaseName(stack: SynthesizedStack, api: ApiName): string {

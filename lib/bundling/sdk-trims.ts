@@ -82,8 +82,21 @@ export const environmentCredentialsOnly: Plugin = trim({
         pluginData: { resolveDir: path.dirname(chain.path) },
       };
     });
+    // Memoized as the chain memoizes its result (the SDK leaves that to the default provider):
+    // read once, again only once an expiration (AWS_CREDENTIAL_EXPIRATION) has passed or when
+    // the SDK asks for a refresh.
     serveModules(build, 'environment-credentials-only', () =>
-      "export { fromEnv as defaultProvider } from '@aws-sdk/credential-provider-env';",
+      [
+        "import { fromEnv } from '@aws-sdk/credential-provider-env';",
+        'export const defaultProvider = (init) => {',
+        '  const read = fromEnv(init);',
+        '  let credentials;',
+        '  return async (options) => {',
+        '    if (!credentials || options?.forceRefresh || (credentials.expiration && credentials.expiration.getTime() <= Date.now())) credentials = await read();',
+        '    return credentials;',
+        '  };',
+        '};',
+      ].join('\n'),
     );
   },
   verify: ({ metafile }) => forbiddenInputs(metafile, [/node_modules[\\/]@aws-sdk[\\/]credential-provider-(?!env[\\/])/, /node_modules[\\/]@aws-sdk[\\/]nested-clients[\\/]/]),

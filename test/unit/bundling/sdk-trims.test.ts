@@ -144,14 +144,24 @@ describe('environmentCredentialsOnly', () => {
       ...sdkPackage('@aws-sdk/credential-provider-node', 'import "./chain.js"; export const defaultProvider = () => "whole chain";', {
         'dist-es/chain.js': 'export const sso = "sso, ini, process, imds";',
       }),
-      ...sdkPackage('@aws-sdk/credential-provider-env', 'export const fromEnv = () => "environment";'),
+      ...sdkPackage(
+        '@aws-sdk/credential-provider-env',
+        'let reads = 0; export const fromEnv = () => async () => ({ accessKeyId: "environment", read: ++reads });',
+      ),
     });
-    const output = await bundle('import { defaultProvider } from "@aws-sdk/credential-provider-node"; export const p = defaultProvider();', [
+    const output = await bundle('import { defaultProvider } from "@aws-sdk/credential-provider-node"; export const provider = defaultProvider();', [
       environmentCredentialsOnly,
     ]);
-    expect(output).toContain('"environment"');
     expect(output).not.toContain('whole chain');
     expect(output).not.toContain('sso, ini');
+    // Read once and kept, as the chain keeps what it found; read again on a forced refresh.
+    files({ 'provider.mjs': output });
+    const { provider } = (await import(pathToFileURL(path.join(dir, 'provider.mjs')).href)) as {
+      provider: (options?: { forceRefresh?: boolean }) => Promise<{ accessKeyId: string; read: number }>;
+    };
+    expect(await provider()).toEqual({ accessKeyId: 'environment', read: 1 });
+    expect((await provider()).read).toBe(1);
+    expect((await provider({ forceRefresh: true })).read).toBe(2);
   });
 
   test('fails when nothing imports the chain any more', async () => {
