@@ -18,6 +18,8 @@ export interface BenchReport {
   readonly stacks: readonly StackReport[];
   /** Absent when that part was skipped (`--skip init`, `--skip hot`). */
   readonly hello?: readonly InitResult[];
+  /** bench/init-floor.ts: one signed secret read at init and nothing else. */
+  readonly floor?: InitPair;
   readonly bare?: Bare;
   readonly rounds: { readonly init?: number; readonly resends?: number; readonly batches?: number };
 }
@@ -80,6 +82,15 @@ export function formatReport(report: BenchReport): string {
         'additional figure: the same, both first loading node:http as the Lambda runtime does',
         '—',
         ...columns.map(({ stack, api }) => initCell(stack, api, ({ preload }) => `${times(preload.wallRatio)} (${times(preload.cpuRatio)})`)),
+      ],
+      [
+        'floor, for comparison: a bundle that only reads one key secret at init (wall (CPU); with preload)',
+        '—',
+        ...columns.map(({ stack, api }) =>
+          stack === stacks[stacks.length - 1] && api === 'iam' && report.floor
+            ? `${times(report.floor.plain.wallRatio)} (${times(report.floor.plain.cpuRatio)}); ${times(report.floor.preload.wallRatio)} (${times(report.floor.preload.cpuRatio)})`
+            : '',
+        ),
       ],
       [
         'IAM resend p50 / (bare UpdateItem p50 + bare SendEmail p50)',

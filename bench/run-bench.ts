@@ -26,6 +26,7 @@ import { createLocalKeySecrets, startSecretsManagerStandIn } from '../local/secr
 import { node24 } from '../local/node24.js';
 import { FALLBACK_REGION } from '../src/settings.js';
 import { buildLambdaBundle } from '../lib/bundling/lambda-bundle.js';
+import { builtinsWithoutEsmFacade } from '../lib/bundling/sdk-trims.js';
 import { HELLO_WORLD, lambdaEnvironment, measureColdInit, type BenchCredentials, type InitCase, type InitResult } from './cold-init.js';
 import type { HotPathInput, HotPathResults } from './hot-path.js';
 import { formatReport, type BenchReport } from './report.js';
@@ -40,6 +41,7 @@ const CREDENTIALS: BenchCredentials = {
   sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE'.repeat(20),
 };
 const BENCH_TABLE = 'bench';
+const FLOOR_CASE = 'floor';
 const BENCH_CONFIGURATION_SET = 'bench-configuration-set';
 
 const { values: options } = parseArgs({
@@ -85,7 +87,11 @@ try {
   let init: InitResult[] | undefined;
   let hot: HotPathResults | undefined;
   try {
-    if (!skip.has('init')) init = await coldInit(stacks, functionVariables);
+    if (!skip.has('init')) {
+      // Only the builtins trim applies: the floor carries no SDK client.
+      const floor = await buildLambdaBundle(path.join(ROOT, 'bench', 'init-floor.ts'), path.join(work, 'init-floor'), [builtinsWithoutEsmFacade]);
+      init = await coldInit(stacks, functionVariables, floor.file);
+    }
     if (!skip.has('hot')) {
       const bareCalls = await buildLambdaBundle(path.join(ROOT, 'bench', 'bare-calls.ts'), path.join(work, 'bare-calls'));
       const services = await startLocalServices();
@@ -142,7 +148,12 @@ try {
         : {}),
       ...(hot ? { hot: hot.stacks.find((row) => row.label === stack.label)! } : {}),
     })),
-    ...(init ? { hello: init.filter((row) => !row.comparedWith) } : {}),
+    ...(init
+      ? {
+          hello: init.filter((row) => !row.comparedWith),
+          floor: { plain: init.find((row) => row.name === FLOOR_CASE)!, preload: init.find((row) => row.name === `${FLOOR_CASE} +preload`)! },
+        }
+      : {}),
     ...(hot ? { bare: { update: hot.bareUpdate, send: hot.bareSend, batch: hot.bareBatch } } : {}),
     rounds: {
       ...(init ? { init: Number(options.rounds) } : {}),
@@ -156,7 +167,11 @@ try {
 }
 
 /** Every function of every stack and a hello world per NODE_OPTIONS, with and without the runtime's preload. */
-async function coldInit(stacks: readonly SynthesizedStack[], functionVariables: (stack: SynthesizedStack, api: ApiName) => Record<string, string>): Promise<InitResult[]> {
+async function coldInit(
+  stacks: readonly SynthesizedStack[],
+  functionVariables: (stack: SynthesizedStack, api: ApiName) => Record<string, string>,
+  floorBundle: string,
+): Promise<InitResult[]> {
   const rounds = Number(options.rounds);
   const cases: InitCase[] = [];
   for (const preload of [false, true]) {
@@ -182,6 +197,15 @@ async function coldInit(stacks: readonly SynthesizedStack[], functionVariables: 
         });
       }
     }
+    // The floor: one signed secret read and nothing else, with the last stack's IAM environment.
+    const last = stacks[stacks.length - 1]!;
+    const variables = functionVariables(last, 'iam');
+    cases.push({
+      name: `${FLOOR_CASE}${suffix}`,
+      module: floorBundle,
+      env: { ...lambdaEnvironment('floor', REGION, CREDENTIALS, variables), ...extra },
+      comparedWith: helloFor.get(variables.NODE_OPTIONS ?? '')!,
+    });
   }
   progress(`cold init: ${rounds} rounds of ${cases.length} processes on ${node}`);
   return measureColdInit({ node, cases, rounds, progress: (round) => round % 10 === 0 && progress(`cold init round ${round}/${rounds}`) });

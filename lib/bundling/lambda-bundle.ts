@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { sdkTrims } from './sdk-trims.js';
 
 /**
@@ -51,15 +51,19 @@ export interface BuiltBundle {
   readonly metafile: Metafile;
 }
 
-/** Builds `entry` (a lambdas/<api>/index.ts) into `outdir`/index.mjs (+ .map), trims applied. */
-export async function buildLambdaBundle(entry: string, outdir: string): Promise<BuiltBundle> {
+/**
+ * Builds `entry` (a lambdas/<api>/index.ts) into `outdir`/index.mjs (+ .map), trims applied.
+ * `plugins` replaces the trims, for a module that does not carry the SDK clients (the bench's
+ * init floor).
+ */
+export async function buildLambdaBundle(entry: string, outdir: string, plugins: Plugin[] = sdkTrims(MODELED_ERRORS_IN_USE)): Promise<BuiltBundle> {
   const file = path.join(outdir, BUNDLE_FILE);
   const result = await build({
     ...OPTIONS,
     mainFields: [...OPTIONS.mainFields],
     entryPoints: [entry],
     outfile: file,
-    plugins: sdkTrims(MODELED_ERRORS_IN_USE),
+    plugins,
     metafile: true,
     logLevel: 'warning',
   });
