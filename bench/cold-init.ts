@@ -71,7 +71,7 @@ export interface BenchCredentials {
 function sample(node: string, modulePath: string, env: Readonly<Record<string, string>>): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(node, [RUNNER, modulePath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [RUNNER, path.resolve(modulePath)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));

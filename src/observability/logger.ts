@@ -14,7 +14,7 @@ export type LogAttributes = Readonly<Record<string, unknown>>;
  * persistent keys (`api`), then the entry's own fields. These are the keys and the layout of
  * Powertools for AWS Lambda's Logger, so queries written for one read the other; the service
  * writes them itself because Powertools' Logger adds 18 KB to each bundle and about 5 ms of CPU
- * to each cold start for this one format (see the README's bench section).
+ * to each cold start for this one format (README, "Cold start and bundle size").
  *
  * `LOG_LEVEL` is the threshold: `debug` adds per-address detail, `info` one line per request,
  * `warn` only refused requests and above, `error` only failures, `silent` nothing (metrics are
