@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const LAMBDA_NODE_MAJOR = 24;
+const LAMBDA_NODE_MAJOR = 24;
 
 const PINNED = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 

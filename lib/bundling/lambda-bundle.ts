@@ -22,7 +22,7 @@ import { sdkTrims } from './sdk-trims.js';
 export const MODELED_ERRORS_IN_USE: readonly string[] = ['ConditionalCheckFailedException'];
 
 /** The Lambda runtime's Node version; the bundle relies on it (process.getBuiltinModule). */
-export const BUNDLE_TARGET = 'node24';
+const BUNDLE_TARGET = 'node24';
 
 /** The bundle file inside a function's asset. */
 export const BUNDLE_FILE = 'index.mjs';

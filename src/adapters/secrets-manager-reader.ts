@@ -114,7 +114,7 @@ export function secretsManagerReader(options: SecretsManagerReaderOptions): Secr
       } catch (error) {
         const failure = asReadError(error);
         if (!failure.retryable || attempt >= maxAttempts) throw failure;
-        // Full jitter over an exponential base (50, 100 ms ...), as the SDK's standard retry does.
+        // Full jitter over an exponential base (up to 50, then 100 ms): retries of parallel reads spread out.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** (attempt - 1)));
       }
     }
