@@ -202,7 +202,6 @@ export class EmailVerificationStack extends Stack {
       TOKEN_SIGNING_SECRET_ARN: keys.tokenSigning.secretArn,
       OTP_HASH_SECRET_ARN: keys.otpHash.secretArn,
       ...(api === 'rpc' ? { RPC_ACCESS_KEYS_SECRET_ARN: keys.rpcAccessKeys.secretArn } : {}),
-      NODE_OPTIONS: '--enable-source-maps',
       ...(props.declareLocalKeyVariables ? Object.fromEntries(LOCAL_KEY_VARIABLES.map((name) => [name, ''])) : {}),
     });
     const bundledFolders: Record<string, string> = mail.templatesDir ? { [BUNDLED_TEMPLATES_FOLDER]: mail.templatesDir } : {};

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
 import { AWS_CALL_LIMITS, dynamoDbClient, sesClient } from './adapters/aws-clients.js';
@@ -14,7 +13,7 @@ import type { LimitCounters, Mailer, NonceRegistry, VerificationStore } from './
 import type { SendDependencies } from './domain/send-verification-code.js';
 import type { VerifyDependencies } from './domain/verify-address.js';
 import { VerificationTokens } from './domain/verification-token.js';
-import { createServiceLogger } from './observability/logger.js';
+import { createServiceLogger, type ServiceLogger } from './observability/logger.js';
 
 /** The least time worth giving a mail: under it, a send is not started at all. */
 const MINIMUM_MAIL_MS = 1_000;
@@ -34,7 +33,7 @@ export interface ServiceDependencies {
   readonly linkTokens: VerificationTokens;
   readonly clock: () => number;
   /** The service's logger at LOG_LEVEL; each handler derives its own (with its `api`) from it. */
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
 }
 
 /** Replaceable parts, so tests can inject real faults into real clients. */
@@ -44,7 +43,7 @@ export interface DependencyOverrides {
   readonly random?: RandomInteger;
   readonly clock?: () => number;
   readonly tokenKeyring?: ServiceSecrets['tokenKeyring'];
-  readonly logger?: Logger;
+  readonly logger?: ServiceLogger;
 }
 
 export function createServiceDependencies(

@@ -1,12 +1,13 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { ApiName, FunctionDeclaration } from '../../lambdas/routes.js';
+import { lambdaBundling } from '../bundling/lambda-bundle.js';
 
 /**
  * Reserved concurrency by default: each function keeps its share when others in the account
@@ -33,9 +34,6 @@ export interface ServiceFunctionProps {
   readonly bundledFolders?: Readonly<Record<string, string>>;
 }
 
-/** A path as one shell word. */
-const shellWord = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-
 /**
  * One of the two Lambda functions: bundled ESM on nodejs24.x arm64, with its own role and log
  * group, active X-Ray tracing and its reserved concurrency. Least privilege: no
@@ -54,8 +52,9 @@ export class ServiceFunction extends Construct {
       description: `Execution role of ${declaration.logicalId}`,
     });
     logGroup.grantWrite(role);
+    const entry = fileURLToPath(new URL(`../../${declaration.entry}`, import.meta.url));
     this.fn = new NodejsFunction(this, 'Default', {
-      entry: fileURLToPath(new URL(`../../${declaration.entry}`, import.meta.url)),
+      entry,
       handler: 'handler',
       description: declaration.description,
       runtime: Runtime.NODEJS_24_X,
@@ -72,34 +71,8 @@ export class ServiceFunction extends Construct {
       tracing: Tracing.ACTIVE,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       environment: { ...props.environment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        minify: true,
-        // Error names survive minification (handlers and SDKs test `error.name`).
-        keepNames: true,
-        sourceMap: true,
-        charset: Charset.UTF8,
-        // Bundle AWS SDK v3 instead of taking whatever version the runtime ships.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ESM file still call require().
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        forceDockerBundling: false,
-        ...(props.bundledFolders && Object.keys(props.bundledFolders).length > 0
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) =>
-                  Object.entries(props.bundledFolders!).map(
-                    ([target, source]) => `cp -R ${shellWord(source)} ${shellWord(`${outputDir}/${target}`)}`,
-                  ),
-              },
-            }
-          : {}),
-      },
+      // Minified ESM with the AWS SDK bundled and trimmed (lib/bundling/), and the folders to ship with it.
+      bundling: lambdaBundling(entry, props.bundledFolders ?? {}),
     });
     // Fixed logical id, so `sam local invoke <id>` and the docs can name the function.
     (this.fn.node.defaultChild as CfnFunction).overrideLogicalId(declaration.logicalId);

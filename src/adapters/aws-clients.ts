@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 
 /**
@@ -10,7 +9,7 @@ import { SESClient } from '@aws-sdk/client-ses';
  *   endpoint is unreachable.
  * - `callMs`: everything a call may take. DynamoDB answers in milliseconds and SES in a few
  *   hundred, so the caps are far above normal and far below the functions' timeouts (IAM 10 s,
- *   RPC 25 s), and a stalled dependency is answered for in under 5 s: a resend with SES stalled
+ *   RPC 18 s), and a stalled dependency is answered for in under 5 s: a resend with SES stalled
  *   spends one DynamoDB write, the SES cap and the write that takes the send back.
  * - `attemptMs`: the SDK's own per-attempt timeout, set just above `callMs` as a backstop. A
  *   call that gets no answer is therefore abandoned, never retried: a second SendEmail could
@@ -66,14 +65,5 @@ export function sesClient(options: AwsClientOptions): SESClient {
     maxAttempts: AWS_CALL_LIMITS.ses.attempts,
     retryMode: 'adaptive',
     requestHandler: requestHandler('ses'),
-  });
-}
-
-export function secretsManagerClient(options: Partial<AwsClientOptions> = {}): SecretsManagerClient {
-  return new SecretsManagerClient({
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    maxAttempts: AWS_CALL_LIMITS.secretsManager.attempts,
-    requestHandler: requestHandler('secretsManager'),
   });
 }

@@ -369,9 +369,10 @@ export class DynamoDbVerificationStore implements VerificationStore {
 /**
  * A resend as one conditional update: the quota check, recordInSendLog on the log and its codes,
  * the new code (the current one kept as previous unless dropped) and the new expiry. Returns the
- * item as it was, for the receipt, or on refusal for the explanation.
+ * item as it was, for the receipt, or on refusal for the explanation. (The bench issues this same
+ * request directly, as the "bare UpdateItem" the resend's latency is compared with.)
  */
-function resendUpdate(command: SendCommand): Omit<UpdateItemCommandInput, 'TableName'> {
+export function resendUpdate(command: SendCommand): Omit<UpdateItemCommandInput, 'TableName'> {
   const slots = command.policy.maxPerWindow;
   const last = slots - 1;
   const { cooldownEdge, windowEdge } = quotaEdges(command.policy, command.now);

@@ -1,9 +1,8 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { TimeBudget } from '../domain/time-budget.js';
 import type { TokenKeyring } from '../domain/verification-token.js';
 import { readSetting, type Env } from '../settings.js';
-import { secretsManagerClient } from './aws-clients.js';
+import { AWS_CALL_LIMITS } from './aws-clients.js';
 import { boundedCall } from './bounded-call.js';
+import { secretsManagerReader, type SecretReader } from './secrets-manager-reader.js';
 
 /** Key material the handlers need. Never logged, never put in an environment variable in AWS. */
 export interface ServiceSecrets {
@@ -23,34 +22,25 @@ export interface ServiceSecrets {
  * - OTP_HASH_SECRET_ARN: the HMAC key as a plain string
  * - RPC_ACCESS_KEYS_SECRET_ARN: JSON `{"<AccessKeyId>":"<AccessKeySecret>", ...}`
  *
- * The reads run in parallel, each within the Secrets Manager cap of aws-clients.ts: an
- * unreachable Secrets Manager fails the cold start in seconds (Lambda then retries the init with
- * the next request) rather than hanging it to the function's timeout.
+ * The secrets are read in parallel, each with its own connect and answer timeouts and retries
+ * (secrets-manager-reader.ts), and within the Secrets Manager cap of aws-clients.ts as a whole:
+ * an unreachable Secrets Manager fails the cold start in seconds (Lambda then retries the init
+ * with the next request) rather than hanging it to the init limit.
  */
 export async function loadServiceSecrets(
   env: Env = process.env,
-  client: () => SecretsManagerClient = () => secretsManagerClient(),
+  reader: () => SecretReader = () =>
+    secretsManagerReader({
+      env,
+      connectTimeoutMs: AWS_CALL_LIMITS.secretsManager.connectMs,
+      maxAttempts: AWS_CALL_LIMITS.secretsManager.attempts,
+    }),
 ): Promise<ServiceSecrets> {
   const arns = [env.TOKEN_SIGNING_SECRET_ARN, env.OTP_HASH_SECRET_ARN, env.RPC_ACCESS_KEYS_SECRET_ARN];
-  const secretsManager = arns.some(Boolean) ? client() : undefined;
-  const budget = TimeBudget.unbounded();
-  const read = async (arn: string | undefined): Promise<string | undefined> => {
-    if (!arn || !secretsManager) return undefined;
-    const command = new GetSecretValueCommand({ SecretId: arn });
-    const result = await boundedCall('secretsManager', 'Secrets Manager GetSecretValue', budget, (abortSignal) =>
-      secretsManager.send(command, { abortSignal }),
-    );
-    if (result.SecretString === undefined) throw new Error(`Secret ${arn} has no string value`);
-    return result.SecretString;
-  };
-  let values: (string | undefined)[];
-  try {
-    values = await Promise.all(arns.map(read));
-  } finally {
-    // One read failing ends the others: the cold start fails as soon as it can.
-    budget.end();
-  }
-  const [tokenSecret, otpSecret, rpcSecret] = values;
+  const readSecret = arns.some(Boolean) ? reader() : undefined;
+  const read = async (arn: string | undefined): Promise<string | undefined> =>
+    arn && readSecret ? boundedCall('secretsManager', 'Secrets Manager GetSecretValue', undefined, () => readSecret(arn)) : undefined;
+  const [tokenSecret, otpSecret, rpcSecret] = await Promise.all(arns.map(read));
 
   return {
     tokenKeyring: tokenSecret !== undefined ? parseTokenKeyring(tokenSecret) : localTokenKeyring(env),

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { StoredOtp } from './verification-record.js';
 
 export const OTP_DIGITS = 6;
@@ -23,11 +23,16 @@ export interface IssuedOtp {
 }
 
 export class OtpIssuer {
+  // A KeyObject made once: createHmac then takes the key as it is instead of copying raw bytes each time.
+  private readonly hashKey: KeyObject;
+
   constructor(
-    private readonly hashKey: Uint8Array,
+    hashKey: Uint8Array,
     private readonly ttlSeconds: number,
     private readonly random: RandomInteger = randomInt,
-  ) {}
+  ) {
+    this.hashKey = createSecretKey(hashKey);
+  }
 
   issue(addressKey: string, now: number): IssuedOtp {
     const code = String(this.random(10 ** OTP_DIGITS)).padStart(OTP_DIGITS, '0');

@@ -1,6 +1,6 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
+import type { ServiceLogger } from './logger.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RequestMetrics, type MetricName } from './metrics.js';
 
@@ -40,7 +40,7 @@ function detachedObservation(): RequestObservation {
 }
 
 export interface RequestObservers {
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
   readonly metrics: Metrics;
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -15,6 +16,7 @@ import {
 import { NO_ROUTE_BODY } from '../../lambdas/http/no-route.js';
 import { FUNCTIONS, INTEGRATION_TIMEOUT_SECONDS, LAMBDA_INIT_LIMIT_SECONDS, ROUTES } from '../../lambdas/routes.js';
 import { deployedSettingNames } from '../../lib/function-environment.js';
+import { BUNDLE_FILE, buildLambdaBundle } from '../../lib/bundling/lambda-bundle.js';
 import { readSetting } from '../../src/settings.js';
 
 type Json = Record<string, any>;
@@ -171,7 +173,6 @@ describe('functions', () => {
       TOKEN_SIGNING_SECRET_ARN: secretRef('TokenSigningSecret'),
       OTP_HASH_SECRET_ARN: secretRef('OtpHashSecret'),
       EXPOSE_ERROR_TRACES: 'false',
-      NODE_OPTIONS: '--enable-source-maps',
       LOG_LEVEL: 'info',
       PUBLIC_BASE_URL: '',
       RESEND_COOLDOWN_SECONDS: '60',
@@ -203,6 +204,25 @@ describe('functions', () => {
       }
     }
   });
+
+  test.each([RESEND_CODE_FUNCTION_ID, RPC_FUNCTION_ID])(
+    '%s ships the trimmed bundle: the very bytes lib/bundling builds for its entry, no NODE_OPTIONS',
+    async (id) => {
+      const declaration = Object.values(FUNCTIONS).find((candidate) => candidate.logicalId === id)!;
+      // The asset staged in the assembly is named after the hash in the function's S3 key.
+      const hash = (resources[id]!.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+      const asset = path.join(app.outdir, `asset.${hash}`, BUNDLE_FILE);
+      const scratch = mkdtempSync(path.join(tmpdir(), 'bundle-'));
+      try {
+        const built = await buildLambdaBundle(fileURLToPath(new URL(`../../${declaration.entry}`, import.meta.url)), scratch);
+        expect(readFileSync(asset).equals(readFileSync(built.file))).toBe(true);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+      expect(resources[id]!.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
+    },
+    60_000,
+  );
 
   test('log groups keep one month', () => {
     const groups = ofType('AWS::Logs::LogGroup');

@@ -19,7 +19,7 @@ import { normalizeEmailAddress } from '../../src/domain/address.js';
 import { VerificationTokens } from '../../src/domain/verification-token.js';
 import { createServiceDependencies } from '../../src/service-dependencies.js';
 import { popCoreClient, rejection } from '../support/rpc-clients.js';
-import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../support/secrets-manager-stand-in.js';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager-stand-in.js';
 
 const REGION = 'ap-southeast-2';
 const TOKEN_SETTINGS = { issuer: 'email-verification-service', audience: 'email-verification', ttlSeconds: 3600 };
@@ -97,14 +97,16 @@ const putCount = () => standIn.requests.filter((request) => request.operation ==
 
 /** The service's own loader, reading the stand-in as a function does at cold start. */
 function loadAsFunction(deployed: Deployed) {
-  return loadServiceSecrets(
-    {
-      TOKEN_SIGNING_SECRET_ARN: deployed.arns.tokenSigning,
-      OTP_HASH_SECRET_ARN: deployed.arns.otpHash,
-      RPC_ACCESS_KEYS_SECRET_ARN: deployed.arns.rpcAccessKeys,
-    },
-    () => client(REGION),
-  );
+  return loadServiceSecrets({
+    TOKEN_SIGNING_SECRET_ARN: deployed.arns.tokenSigning,
+    OTP_HASH_SECRET_ARN: deployed.arns.otpHash,
+    RPC_ACCESS_KEYS_SECRET_ARN: deployed.arns.rpcAccessKeys,
+    // What the function's environment holds in Lambda, with the stand-in as the endpoint.
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.endpoint,
+  });
 }
 
 describe('show', () => {

@@ -1,7 +1,7 @@
 /**
- * What the handlers print, as Lambda would ship it to CloudWatch: Powertools writes log lines
- * and EMF documents to the process's stdout and stderr through consoles of its own, so this
- * reads those streams (not `console.log`). Captured lines are kept, not printed; anything else
+ * What the handlers print, as Lambda would ship it to CloudWatch: the service logger writes log
+ * lines, and Powertools EMF documents, to the process's stdout and stderr directly (not through
+ * `console.log`), so this reads those streams. Captured lines are kept, not printed; anything else
  * passes through.
  */
 

@@ -68,7 +68,7 @@ describe('maskEmail', () => {
 });
 
 describe('observeRequests', () => {
-  it('writes one Powertools JSON line per request with the request id, status, API and masked fields', async () => {
+  it('writes one JSON line per request with the request id, status, API and masked fields', async () => {
     const context = lambdaContext(FUNCTIONS.iam.name, 10_000);
     await handler('info')(event('req-7'), context);
     const logs = output.logs();
