@@ -153,24 +153,21 @@ export class DynamoDbVerificationStore implements VerificationStore {
     budget?: TimeBudget,
   ): Promise<void> {
     try {
-      await this.call('UpdateItem', budget, (abortSignal) =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: recordKey(key),
-            UpdateExpression: 'SET sendLog = :log, sentCodes = :codes',
-            ConditionExpression:
-              'sendLog = :expectedLog AND ' +
-              (expected.sentCodes ? 'sentCodes = :expectedCodes' : 'attribute_not_exists(sentCodes)'),
-            ExpressionAttributeValues: {
-              ':expectedLog': numberList(expected.sendLog),
-              ...(expected.sentCodes ? { ':expectedCodes': sentCodeList(expected.sentCodes) } : {}),
-              ':log': numberList(replacement.sendLog),
-              ':codes': sentCodeList(replacement.sentCodes),
-            },
-          }),
-          { abortSignal },
-        ),
+      await this.updateRecord(
+        key,
+        {
+          UpdateExpression: 'SET sendLog = :log, sentCodes = :codes',
+          ConditionExpression:
+            'sendLog = :expectedLog AND ' +
+            (expected.sentCodes ? 'sentCodes = :expectedCodes' : 'attribute_not_exists(sentCodes)'),
+          ExpressionAttributeValues: {
+            ':expectedLog': numberList(expected.sendLog),
+            ...(expected.sentCodes ? { ':expectedCodes': sentCodeList(expected.sentCodes) } : {}),
+            ':log': numberList(replacement.sendLog),
+            ':codes': sentCodeList(replacement.sentCodes),
+          },
+        },
+        budget,
       );
     } catch (error) {
       // Someone else reshaped or wrote it first: the retry that follows sees their log.
@@ -187,20 +184,17 @@ export class DynamoDbVerificationStore implements VerificationStore {
     const condition = '#status = :pending AND sendLog = :seenLog AND sentCodes = :seenCodes';
     const names: Record<string, string> = { '#status': 'status' };
     try {
+      // Both kinds of undo are one write on the item under the same condition.
+      const conditional = {
+        TableName: this.tableName,
+        Key: recordKey(undo.key),
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      };
       if (undo.change.kind === 'delete') {
-        await this.call('DeleteItem', budget, (abortSignal) =>
-          this.client.send(
-            new DeleteItemCommand({
-              TableName: this.tableName,
-              Key: recordKey(undo.key),
-              ConditionExpression: condition,
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-            { abortSignal },
-          ),
-        );
+        await this.call('DeleteItem', budget, (abortSignal) => this.client.send(new DeleteItemCommand(conditional), { abortSignal }));
         return { kind: 'undone' };
       }
       const change = undo.change;
@@ -244,19 +238,9 @@ export class DynamoDbVerificationStore implements VerificationStore {
           removes.push('lastSendIp');
         }
       }
+      const update = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
       await this.call('UpdateItem', budget, (abortSignal) =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: recordKey(undo.key),
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-          { abortSignal },
-        ),
+        this.client.send(new UpdateItemCommand({ ...conditional, UpdateExpression: update }), { abortSignal }),
       );
       return { kind: 'undone' };
     } catch (error) {
@@ -325,25 +309,22 @@ export class DynamoDbVerificationStore implements VerificationStore {
       values[':ip'] = s(options.confirmIp);
     }
     try {
-      await this.call('UpdateItem', budget, (abortSignal) =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: recordKey(key),
-            UpdateExpression: `SET ${sets.join(', ')} REMOVE otpHash, otpSalt, otpExpiresAt, prevOtpHash, prevOtpSalt, prevOtpExpiresAt`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#ttl': TTL_ATTRIBUTE,
-              '#verifiedAtIso': RECORD_ATTRIBUTES.verifiedAtIso,
-              '#verifiedWith': RECORD_ATTRIBUTES.verifiedWith,
-              '#verifiedVia': RECORD_ATTRIBUTES.verifiedVia,
-              '#submittedBy': RECORD_ATTRIBUTES.submittedBy,
-            },
-            ExpressionAttributeValues: values,
-          }),
-          { abortSignal },
-        ),
+      await this.updateRecord(
+        key,
+        {
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE otpHash, otpSalt, otpExpiresAt, prevOtpHash, prevOtpSalt, prevOtpExpiresAt`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#ttl': TTL_ATTRIBUTE,
+            '#verifiedAtIso': RECORD_ATTRIBUTES.verifiedAtIso,
+            '#verifiedWith': RECORD_ATTRIBUTES.verifiedWith,
+            '#verifiedVia': RECORD_ATTRIBUTES.verifiedVia,
+            '#submittedBy': RECORD_ATTRIBUTES.submittedBy,
+          },
+          ExpressionAttributeValues: values,
+        },
+        budget,
       );
       return true;
     } catch (error) {
@@ -363,6 +344,13 @@ export class DynamoDbVerificationStore implements VerificationStore {
 
   private call<T>(operation: string, budget: TimeBudget | undefined, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     return boundedCall('dynamodb', `DynamoDB ${operation}`, budget, send);
+  }
+
+  /** One conditional UpdateItem on the record of `key`. */
+  private updateRecord(key: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>, budget: TimeBudget | undefined) {
+    return this.call('UpdateItem', budget, (abortSignal) =>
+      this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: recordKey(key), ...input }), { abortSignal }),
+    );
   }
 }
 
