@@ -20,6 +20,8 @@ export interface BenchReport {
   readonly hello?: readonly InitResult[];
   /** bench/init-floor.ts: one signed secret read at init and nothing else. */
   readonly floor?: InitPair;
+  /** bench/libraries-floor.ts: the libraries the functions are built on, and one secret read. */
+  readonly librariesFloor?: InitPair & { readonly bytes: number };
   readonly bare?: Bare;
   readonly rounds: { readonly init?: number; readonly resends?: number; readonly batches?: number };
 }
@@ -89,6 +91,15 @@ export function formatReport(report: BenchReport): string {
         ...columns.map(({ stack, api }) =>
           stack === stacks[stacks.length - 1] && api === 'iam' && report.floor
             ? `${times(report.floor.plain.wallRatio)} (${times(report.floor.plain.cpuRatio)}); ${times(report.floor.preload.wallRatio)} (${times(report.floor.preload.cpuRatio)})`
+            : '',
+        ),
+      ],
+      [
+        'floor, for comparison: the libraries alone (both SDK clients, trimmed and created, jose, Powertools Metrics, middy) and one secret read: size; init wall (CPU)',
+        '—',
+        ...columns.map(({ stack, api }) =>
+          stack === stacks[stacks.length - 1] && api === 'iam' && report.librariesFloor
+            ? `${kb(report.librariesFloor.bytes)}; ${times(report.librariesFloor.plain.wallRatio)} (${times(report.librariesFloor.plain.cpuRatio)})`
             : '',
         ),
       ],

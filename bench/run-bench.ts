@@ -42,6 +42,7 @@ const CREDENTIALS: BenchCredentials = {
 };
 const BENCH_TABLE = 'bench';
 const FLOOR_CASE = 'floor';
+const LIBRARIES_FLOOR_CASE = 'libraries floor';
 const BENCH_CONFIGURATION_SET = 'bench-configuration-set';
 
 const { values: options } = parseArgs({
@@ -85,12 +86,16 @@ try {
 
   const skip = new Set(options.skip);
   let init: InitResult[] | undefined;
+  let librariesFloorBytes: number | undefined;
   let hot: HotPathResults | undefined;
   try {
     if (!skip.has('init')) {
       // Only the builtins trim applies: the floor carries no SDK client.
       const floor = await buildLambdaBundle(path.join(ROOT, 'bench', 'init-floor.ts'), path.join(work, 'init-floor'), [builtinsWithoutEsmFacade]);
-      init = await coldInit(stacks, functionVariables, floor.file);
+      // The libraries alone, with the functions' trims.
+      const librariesFloor = await buildLambdaBundle(path.join(ROOT, 'bench', 'libraries-floor.ts'), path.join(work, 'libraries-floor'));
+      librariesFloorBytes = librariesFloor.bytes;
+      init = await coldInit(stacks, functionVariables, { [FLOOR_CASE]: floor.file, [LIBRARIES_FLOOR_CASE]: librariesFloor.file });
     }
     if (!skip.has('hot')) {
       const bareCalls = await buildLambdaBundle(path.join(ROOT, 'bench', 'bare-calls.ts'), path.join(work, 'bare-calls'));
@@ -151,7 +156,8 @@ try {
     ...(init
       ? {
           hello: init.filter((row) => !row.comparedWith),
-          floor: { plain: init.find((row) => row.name === FLOOR_CASE)!, preload: init.find((row) => row.name === `${FLOOR_CASE} +preload`)! },
+          floor: initPair(init, FLOOR_CASE),
+          librariesFloor: { ...initPair(init, LIBRARIES_FLOOR_CASE), bytes: librariesFloorBytes! },
         }
       : {}),
     ...(hot ? { bare: { update: hot.bareUpdate, send: hot.bareSend, batch: hot.bareBatch } } : {}),
@@ -170,7 +176,7 @@ try {
 async function coldInit(
   stacks: readonly SynthesizedStack[],
   functionVariables: (stack: SynthesizedStack, api: ApiName) => Record<string, string>,
-  floorBundle: string,
+  floorBundles: Readonly<Record<string, string>>,
 ): Promise<InitResult[]> {
   const rounds = Number(options.rounds);
   const cases: InitCase[] = [];
@@ -197,18 +203,24 @@ async function coldInit(
         });
       }
     }
-    // The floor: one signed secret read and nothing else, with the last stack's IAM environment.
+    // The floors (bench/init-floor.ts, bench/libraries-floor.ts), with the last stack's IAM environment.
     const last = stacks[stacks.length - 1]!;
     const variables = functionVariables(last, 'iam');
-    cases.push({
-      name: `${FLOOR_CASE}${suffix}`,
-      module: floorBundle,
-      env: { ...lambdaEnvironment('floor', REGION, CREDENTIALS, variables), ...extra },
-      comparedWith: helloFor.get(variables.NODE_OPTIONS ?? '')!,
-    });
+    for (const [name, module] of Object.entries(floorBundles)) {
+      cases.push({
+        name: `${name}${suffix}`,
+        module,
+        env: { ...lambdaEnvironment('floor', REGION, CREDENTIALS, variables), ...extra },
+        comparedWith: helloFor.get(variables.NODE_OPTIONS ?? '')!,
+      });
+    }
   }
   progress(`cold init: ${rounds} rounds of ${cases.length} processes on ${node}`);
   return measureColdInit({ node, cases, rounds, progress: (round) => round % 10 === 0 && progress(`cold init round ${round}/${rounds}`) });
+}
+
+function initPair(init: readonly InitResult[], name: string) {
+  return { plain: init.find((row) => row.name === name)!, preload: init.find((row) => row.name === `${name} +preload`)! };
 }
 
 function initCaseName(stack: SynthesizedStack, api: ApiName): string {
