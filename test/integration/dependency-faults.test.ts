@@ -21,6 +21,7 @@ import { startSesImpostor, startStallingPeer, type SesVerdict } from '../support
 import { freshAddress, freshAddresses } from '../support/fresh-address.js';
 import { iamEvent, inProcessService, pageEvent, rpcEvent, timed, type InProcessService } from '../support/in-process.js';
 import { freshAccessKey, parseXml, type SendLists } from '../support/rpc-clients.js';
+import { captureServiceOutput, type ServiceOutput } from '../support/service-output.js';
 import { extractCode, extractLink, mailsTo } from '../support/ses-inbox.js';
 
 type Item = Record<string, AttributeValue>;
@@ -32,17 +33,15 @@ const TABLE = process.env.TABLE_NAME!;
 const region = process.env.AWS_REGION ?? 'us-east-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const worst: Record<string, number> = {};
-const originalLog = console.log;
-const originalError = console.error;
+// The failures' log lines are the service's to print, not the test output's.
+let output: ServiceOutput;
 
 beforeAll(() => {
-  console.log = () => undefined;
-  console.error = () => undefined;
+  output = captureServiceOutput();
 });
 afterAll(() => {
-  console.log = originalLog;
-  console.error = originalError;
-  originalLog(`[dependency-faults] slowest answer per fault (ms): ${JSON.stringify(worst)}`);
+  output.restore();
+  console.log(`[dependency-faults] slowest answer per fault (ms): ${JSON.stringify(worst)}`);
 });
 
 // Java takes seconds to start: it starts with the file, and the SES cases run meanwhile.
@@ -112,6 +111,7 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
       // addresses would take two SES timeouts, over the bound.
       const stalled = await inProcessService({ SES_ENDPOINT: peer.endpoint, RESEND_COOLDOWN_SECONDS: '0', RPC_BATCH_CONCURRENCY: '2' }, { key });
       const { iam, token, code, rpc, before } = await started('ses-stall', 4);
+      output.clear();
       const [resend, batch] = await Promise.all([
         timed(stalled.invoke('iam', iamEvent('resendCode', token))),
         timed(stalled.invoke('rpc', rpcEvent(key, { Action: 'ResendEmailVerification', Email: rpc.join(','), Format: 'JSON' }))),
@@ -122,6 +122,12 @@ describe('SES down (the shared DynamoDB Local; SES_ENDPOINT is a misbehaving pee
       const lists = json(batch.value) as unknown as SendLists;
       expect(lists.SuccessList).toEqual([]);
       expect(lists.FailList.map((entry) => [entry.Email, entry.Code])).toEqual(rpc.map((email) => [email, 'SendEmailFailed']));
+      // Each failed request is logged as an error, for the operator's alarm and search.
+      const errors = output.logs().filter((entry) => entry.level === 'ERROR' && entry.message === 'request');
+      expect(errors.map((entry) => [entry.api, entry.outcome ?? entry.failCodes]).sort()).toEqual([
+        ['iam', 'STAGE_FAILED'],
+        ['rpc', ['SendEmailFailed']],
+      ]);
       // Every abandoned SES connection was closed by the client when it gave up.
       await sleep(200);
       expect(peer.held().closedByClient).toBe(peer.held().accepted);

@@ -26,6 +26,7 @@ import {
 } from '../support/rpc-clients.js';
 import { extractCode, extractLink, isAddressedTo, mailsTo, readInbox } from '../support/ses-inbox.js';
 import { ROUTES } from '../../lambdas/routes.js';
+import { captureServiceOutput } from '../support/service-output.js';
 
 
 const apis: RpcTestApi[] = [];
@@ -153,8 +154,13 @@ test('an SES failure for one address: it alone fails (SendEmailFailed), uncharge
   const firstCode = extractCode((await mailsTo(bad2))[0]!);
   expect((await iamResend(normal, token)).status).toBe(201);
 
-  const answer = await rpc(faulty, 'ResendEmailVerification', { Email: `${good1},${bad1},${bad2},${good2}` });
+  const output = captureServiceOutput();
+  const answer = await rpc(faulty, 'ResendEmailVerification', { Email: `${good1},${bad1},${bad2},${good2}` }).finally(() => output.restore());
   expect(answer.SuccessList.map((entry) => entry.Email)).toEqual([good1, good2]);
+  // One error line for the request, naming the failure but no address in full.
+  const errors = output.logs().filter((entry) => entry.level === 'ERROR');
+  expect(errors.map((entry) => [entry.sent, entry.failCodes])).toEqual([[2, ['SendEmailFailed']]]);
+  expect(output.lines.join('\n')).not.toContain(bad1);
   const sendFailed = (Email: string) => ({
     Email,
     Code: 'SendEmailFailed',

@@ -14,6 +14,7 @@ import { findFreePort } from '../../local/ports.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { startTestApi, type TestApi } from '../support/local-api.js';
 import { startRpcTestApi } from '../support/rpc-clients.js';
+import { captureServiceOutput } from '../support/service-output.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOCAL_KEY = { accessKeyId: process.env.RPC_ACCESS_KEY_ID!, accessKeySecret: process.env.RPC_ACCESS_KEY_SECRET! };
@@ -88,6 +89,7 @@ test('SES refusing the mail (an unverified identity or sandbox recipient): the s
     { step: 'build', name: 'sandboxRefusal' },
   );
   const refusing = await startRpcTestApi({ overrides: { ses } });
+  const output = captureServiceOutput();
   try {
     const results = await runSmoke({ url: refusing.baseUrl, rpcKey: refusing.key, sendTo: freshAddress('smoke-refused'), inbox: process.env.SES_ENDPOINT! });
     expect(byName(results, 'loop: Submit')).toMatchObject({
@@ -96,7 +98,10 @@ test('SES refusing the mail (an unverified identity or sandbox recipient): the s
       hint: expect.stringMatching(/sender identity is not verified.*SES sandbox.*sesSandboxRecipients/),
     });
     expect(statuses(results).slice(-3)).toEqual(['skip', 'skip', 'skip']);
+    // The operator sees the refusal in the function's log, not only the smoke test's caller.
+    expect(output.logs().filter((entry) => entry.level === 'ERROR').map((entry) => entry.failCodes)).toContainEqual(['SendEmailFailed']);
   } finally {
+    output.restore();
     await refusing.stop();
     ses.destroy();
   }
