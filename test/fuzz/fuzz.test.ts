@@ -5,22 +5,21 @@
  */
 import fc from 'fast-check';
 import { inProcessService } from '../support/in-process.js';
+import { captureServiceOutput, type ServiceOutput } from '../support/service-output.js';
 import { FUZZ_SETTINGS, FuzzHarness, iamRequests, rpcRequests } from './fuzz-harness.js';
 
 const SEED = 20_260_601;
 let harness: FuzzHarness;
-const originalLog = console.log;
-const originalError = console.error;
+// The service's log lines and metrics are its own output, not the test's.
+let output: ServiceOutput;
 
 beforeAll(async () => {
-  console.log = () => undefined;
-  console.error = () => undefined;
+  output = captureServiceOutput();
   harness = await FuzzHarness.start(await inProcessService(FUZZ_SETTINGS), 24);
 });
 afterAll(() => {
-  console.log = originalLog;
-  console.error = originalError;
-  originalLog(`[fuzz slice] ${JSON.stringify(harness.stats)}`);
+  output.restore();
+  console.log(`[fuzz slice] ${JSON.stringify(harness.stats)}`);
 });
 
 test('300 signed RPC requests with hostile values: no 5xx, every body in the format asked and within its bound', async () => {

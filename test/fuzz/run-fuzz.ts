@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { LOCAL_DEFAULTS, localEnvironment } from '../../local/local-environment.js';
 import { startLocalServices } from '../../local/services.js';
 import { inProcessService } from '../support/in-process.js';
+import { captureServiceOutput } from '../support/service-output.js';
 import { FUZZ_SETTINGS, FuzzHarness, iamRequests, rpcRequests } from './fuzz-harness.js';
 
 // The SDK warns on stderr that Node 20 support is ending; here that is noise.
@@ -28,13 +29,20 @@ const iamRuns = option('iam', 2_000);
 const seed = option('seed', Math.floor(Math.random() * 2 ** 31));
 
 const services = await startLocalServices({ tableName: 'fuzz' });
-const quietLog = console.log;
+// The service's own lines (request logs, EMF metrics) are counted, not printed.
+const output = captureServiceOutput();
+let serviceLines = 0;
+const drainServiceOutput = () => {
+  serviceLines += output.lines.length;
+  output.clear();
+};
 let failed = false;
 try {
   Object.assign(process.env, localEnvironment(services, {}), LOCAL_DEFAULTS, { LOG_LEVEL: 'silent' });
   const harness = await FuzzHarness.start(await inProcessService(FUZZ_SETTINGS), 200);
   const started = Date.now();
   const progress = setInterval(() => {
+    drainServiceOutput();
     const { rpcRequests: rpc, iamRequests: iam } = harness.stats;
     process.stderr.write(`  ${rpc + iam} requests (${rpc} RPC, ${iam} IAM), ${Math.round((Date.now() - started) / 1000)} s\n`);
   }, 15_000);
@@ -54,9 +62,12 @@ try {
   } finally {
     clearInterval(progress);
   }
+  drainServiceOutput();
+  output.restore();
   const { codes, ...counts } = harness.stats;
-  quietLog(JSON.stringify({ seed, seconds: Math.round((Date.now() - started) / 1000), ...counts, codes }, null, 2));
+  console.log(JSON.stringify({ seed, seconds: Math.round((Date.now() - started) / 1000), ...counts, serviceLines, codes }, null, 2));
 } finally {
+  output.restore();
   await services.stop();
 }
 process.exit(failed ? 1 : 0);
