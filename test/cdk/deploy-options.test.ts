@@ -16,6 +16,7 @@ import {
   RPC_FUNCTION_ID,
   type EmailVerificationStackProps,
 } from '../../lib/email-verification-stack.js';
+import { sesArn } from '../support/ses-arn.js';
 
 type Json = Record<string, any>;
 
@@ -48,20 +49,8 @@ function sendStatement(json: Json, functionId: string): Json {
 
 const isConfigurationSet = (resource: Json): boolean => JSON.stringify(resource).includes(':configuration-set/');
 
-const arnOf = (identity: Json | string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':ses:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      ...(typeof identity === 'string' ? [`:identity/${identity}`] : [':identity/', identity]),
-    ],
-  ],
-});
+const arnOf = (identity: Json | string) => (typeof identity === 'string' ? sesArn(`:identity/${identity}`) : sesArn(':identity/', identity));
+
 /** A statement's identity resources, in a fixed order (the order carries no meaning in a policy). */
 const resourcesOf = (statement: Json): Json[] =>
   ([] as Json[]).concat(statement.Resource).filter((resource) => !isConfigurationSet(resource)).sort(sortJson);

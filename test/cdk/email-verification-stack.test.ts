@@ -18,6 +18,7 @@ import { FUNCTIONS, INTEGRATION_TIMEOUT_SECONDS, LAMBDA_INIT_LIMIT_SECONDS, ROUT
 import { deployedSettingNames } from '../../lib/function-environment.js';
 import { BUNDLE_FILE, buildLambdaBundle } from '../../lib/bundling/lambda-bundle.js';
 import { readSetting } from '../../src/settings.js';
+import { sesArn } from '../support/ses-arn.js';
 
 type Json = Record<string, any>;
 
@@ -233,28 +234,8 @@ describe('functions', () => {
 
 describe('IAM: least privilege', () => {
   const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table', 'VerificationTable'), 'Arn'] });
-  const sesIdentity = (identity: string) => ({
-    'Fn::Join': [
-      '',
-      ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:identity/${identity}`],
-    ],
-  });
-
-  const configurationSetArn = () => ({
-    'Fn::Join': [
-      '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':ses:',
-        { Ref: 'AWS::Region' },
-        ':',
-        { Ref: 'AWS::AccountId' },
-        ':configuration-set/',
-        { Ref: logicalIdOf('AWS::SES::ConfigurationSet', 'MailConfigurationSet') },
-      ],
-    ],
-  });
+  const sesIdentity = (identity: string) => sesArn(`:identity/${identity}`);
+  const configurationSetArn = () => sesArn(':configuration-set/', { Ref: logicalIdOf('AWS::SES::ConfigurationSet', 'MailConfigurationSet') });
 
   test.each([
     [RESEND_CODE_FUNCTION_ID, ['OtpHashSecret', 'TokenSigningSecret']],

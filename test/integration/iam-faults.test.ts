@@ -4,7 +4,6 @@
  * Gateway proxy event, against DynamoDB Local and the local SES.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -20,6 +19,7 @@ import { normalizeEmailAddress } from '../../src/domain/address.js';
 import { StageFailedError } from '../../src/domain/errors.js';
 import { createServiceDependencies, type DependencyOverrides, type ServiceDependencies } from '../../src/service-dependencies.js';
 import { startEmailVerification } from '../../src/start-email-verification.js';
+import { refusingEndpoint } from '../support/fault-peers.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { expectIamResponse } from '../support/openapi-iam.js';
 import { captureServiceOutput, type ServiceOutput } from '../support/service-output.js';
@@ -135,14 +135,6 @@ function failingDynamoDb(commands: string[], spare = 0): DynamoDBClient {
     { step: 'initialize', name: 'injectedFault' },
   );
   return client;
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
 }
 
 const CORE_PARTS = (email: string, now: number): Item => ({
@@ -296,7 +288,7 @@ describe('IAM 5xx, each from a real fault', () => {
   test('email 0: SES unreachable; the address is left as it was (no quota charged, the mailed code still verifies)', async () => {
     const { email, code } = await started('fault-email');
     const before = await rawItem(email);
-    const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
+    const brokenSes = new SESClient({ endpoint: await refusingEndpoint(), region, credentials, maxAttempts: 1 });
     const response = await invoke(build({ ses: brokenSes }), ROUTES.resendCode.path, { token: await tokenFor(email) });
     expectStageError(response, { group: 'email', code: 0, message: 'Failed to send email.' });
     // Exactly as before: no send recorded, the previous code still the live one.
@@ -319,7 +311,7 @@ describe('IAM 5xx, each from a real fault', () => {
 
   test('email 0 and the revert fails too: the quota stays charged, and the service logger says so at ERROR', async () => {
     const { email } = await started('fault-revert');
-    const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
+    const brokenSes = new SESClient({ endpoint: await refusingEndpoint(), region, credentials, maxAttempts: 1 });
     // The resend's own write lands; the undo after the failed mail (a write of its own) does not.
     const deps = build({ ses: brokenSes, dynamodb: failingDynamoDb(['UpdateItemCommand', 'DeleteItemCommand'], 1) });
     output.clear();
@@ -334,7 +326,7 @@ describe('IAM 5xx, each from a real fault', () => {
 
   test('email 0 on the first mail: no record is left behind, and the start can be retried', async () => {
     const email = freshAddress('fault-email-start');
-    const brokenSes = new SESClient({ endpoint: await closedPortUrl(), region, credentials, maxAttempts: 1 });
+    const brokenSes = new SESClient({ endpoint: await refusingEndpoint(), region, credentials, maxAttempts: 1 });
     const failure = await startEmailVerification(email, { dependencies: build({ ses: brokenSes }) }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StageFailedError);
     expect((failure as StageFailedError).stage).toBe('send-mail');

@@ -4,7 +4,6 @@
  * and checks names, dimensions, units and values, and that no address, token, code or IP is in
  * any of them.
  */
-import { createServer } from 'node:net';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createIamHandler } from '../../lambdas/iam/iam-api.js';
@@ -24,6 +23,7 @@ import {
 } from '../../src/observability/metrics.js';
 import { createServiceDependencies, type DependencyOverrides, type ServiceDependencies } from '../../src/service-dependencies.js';
 import { startEmailVerification } from '../../src/start-email-verification.js';
+import { refusingEndpoint } from '../support/fault-peers.js';
 import { freshAddress } from '../support/fresh-address.js';
 import { freshAccessKey, freshClientIp, signRpcParams } from '../support/rpc-clients.js';
 import { extractCode, waitForMailTo } from '../support/ses-inbox.js';
@@ -119,14 +119,6 @@ const rpcRequest = (params: Record<string, string>, options: { secret?: string }
   query: signRpcParams({ Format: 'JSON', ...params }, { key: options.secret ? { ...key, accessKeySecret: options.secret } : key }),
 });
 
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
-
 describe('IAM', () => {
   test('a forged token prints an EMF line: TokenRejections 406, and the cold start on the first request', async () => {
     const forged = 'eyJhbGciOiJIUzI1NiIsImtpZCI6ImxvY2FsIn0.eyJzdWIiOiJ4QGV4YW1wbGUuY29tIn0.forgedsignature';
@@ -184,7 +176,7 @@ describe('IAM', () => {
     const token = await startEmailVerification(email, { dependencies: deps });
     secrets.push(email, token);
     const brokenSes = new SESClient({
-      endpoint: await closedPortUrl(),
+      endpoint: await refusingEndpoint(),
       region,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,

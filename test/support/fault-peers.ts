@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { findFreePort } from '../../local/ports.js';
 
 export interface StallingPeer {
   readonly endpoint: string;
@@ -131,6 +132,14 @@ export async function startSesImpostor(
     },
     close: () => closeServer(server, sockets),
   };
+}
+
+/**
+ * An endpoint where nothing listens (a port the OS just handed out and took back): every
+ * connection is refused at once, as with a dependency that is down.
+ */
+export async function refusingEndpoint(): Promise<string> {
+  return `http://127.0.0.1:${await findFreePort()}`;
 }
 
 function listen(server: Server): Promise<void> {
