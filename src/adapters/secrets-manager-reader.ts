@@ -16,19 +16,24 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type BinaryLike } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { AWS_CALL_LIMITS } from './aws-clients.js';
 
 export interface SecretsManagerReaderOptions {
   /** The variables it reads: credentials, region, endpoint overrides. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Until the TCP (and TLS) connection is open. */
+  /** Until the TCP (and TLS) connection is open; AWS_CALL_LIMITS by default. */
   readonly connectTimeoutMs?: number;
   /** One attempt, from sending the request to the last byte of the answer. */
   readonly attemptTimeoutMs?: number;
+  /** AWS_CALL_LIMITS by default. */
   readonly maxAttempts?: number;
 }
 
-/** Reads one secret's SecretString by ARN (or name). */
-export type SecretReader = (secretId: string) => Promise<string>;
+/**
+ * Reads one secret's SecretString by ARN (or name). Once `abortSignal` fires, the attempt in
+ * flight is dropped and no other is made.
+ */
+export type SecretReader = (secretId: string, abortSignal?: AbortSignal) => Promise<string>;
 
 /** A failed read: `name` is Secrets Manager's error type (or TimeoutError / a network code). */
 export class SecretReadError extends Error {
@@ -43,11 +48,10 @@ export class SecretReadError extends Error {
   }
 }
 
-// Secrets Manager answers within tens of milliseconds; three attempts at these bounds, with the
-// backoff between them, stay under 7 s, inside the 10 s Lambda gives the whole init.
-const CONNECT_TIMEOUT_MS = 1_000;
+// Secrets Manager answers within tens of milliseconds; the attempts at this bound, with the
+// backoff between them, stay well inside the 10 s Lambda gives the whole init (and the caller's
+// cap, AWS_CALL_LIMITS' callMs, ends them sooner still).
 const ATTEMPT_TIMEOUT_MS = 2_000;
-const MAX_ATTEMPTS = 3;
 const RETRYABLE_TYPES = new Set(['ThrottlingException', 'InternalServiceError', 'RequestTimeout', 'ServiceUnavailable']);
 const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
 
@@ -77,11 +81,11 @@ function toBinary(data: HashInput): BinaryLike {
 
 export function secretsManagerReader(options: SecretsManagerReaderOptions): SecretReader {
   const { env } = options;
-  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? AWS_CALL_LIMITS.secretsManager.connectMs;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
-  const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
+  const maxAttempts = options.maxAttempts ?? AWS_CALL_LIMITS.secretsManager.attempts;
 
-  return async (secretId) => {
+  return async (secretId, abortSignal) => {
     const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || regionOfArn(secretId);
     if (!region) throw new SecretReadError('ConfigurationError', 'Reading a secret needs AWS_REGION (or a secret ARN)', false);
     const url = new URL(env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL || defaultEndpoint(region, secretId));
@@ -93,6 +97,7 @@ export function secretsManagerReader(options: SecretsManagerReaderOptions): Secr
     });
     const body = JSON.stringify({ SecretId: secretId });
     for (let attempt = 1; ; attempt++) {
+      abortSignal?.throwIfAborted();
       try {
         const signed = await signer.sign({
           method: 'POST',
@@ -109,11 +114,11 @@ export function secretsManagerReader(options: SecretsManagerReaderOptions): Secr
           },
           body,
         });
-        const answer = await send(url, signed.headers, body, connectTimeoutMs, attemptTimeoutMs);
+        const answer = await send(url, signed.headers, body, connectTimeoutMs, attemptTimeoutMs, abortSignal);
         return secretStringOf(answer, secretId);
       } catch (error) {
         const failure = asReadError(error);
-        if (!failure.retryable || attempt >= maxAttempts) throw failure;
+        if (!failure.retryable || attempt >= maxAttempts || abortSignal?.aborted) throw failure;
         // Full jitter over an exponential base (up to 50, then 100 ms): retries of parallel reads spread out.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** (attempt - 1)));
       }
@@ -151,10 +156,18 @@ interface Answer {
   readonly text: string;
 }
 
-function send(url: URL, headers: Record<string, string>, body: string, connectTimeoutMs: number, attemptTimeoutMs: number): Promise<Answer> {
+function send(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  connectTimeoutMs: number,
+  attemptTimeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
-    const options = { hostname: url.hostname, port: url.port || (secure ? 443 : 80), path: '/', method: 'POST', headers };
+    // `signal` destroys the request when it fires, which ends up in `fail` below.
+    const options = { hostname: url.hostname, port: url.port || (secure ? 443 : 80), path: '/', method: 'POST', headers, ...(signal ? { signal } : {}) };
     const request = (secure ? httpsRequest : httpRequest)(options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,6 +1,5 @@
 import type { TokenKeyring } from '../domain/verification-token.js';
 import { readSetting, type Env } from '../settings.js';
-import { AWS_CALL_LIMITS } from './aws-clients.js';
 import { boundedCall } from './bounded-call.js';
 import { secretsManagerReader, type SecretReader } from './secrets-manager-reader.js';
 
@@ -23,23 +22,19 @@ export interface ServiceSecrets {
  * - RPC_ACCESS_KEYS_SECRET_ARN: JSON `{"<AccessKeyId>":"<AccessKeySecret>", ...}`
  *
  * The secrets are read in parallel, each with its own connect and answer timeouts and retries
- * (secrets-manager-reader.ts), and within the Secrets Manager cap of aws-clients.ts as a whole:
- * an unreachable Secrets Manager fails the cold start in seconds (Lambda then retries the init
- * with the next request) rather than hanging it to the init limit.
+ * (secrets-manager-reader.ts), and within the Secrets Manager cap of aws-clients.ts as a whole,
+ * which also drops a read still in flight: an unreachable Secrets Manager fails the cold start in
+ * seconds (Lambda then retries the init with the next request) rather than hanging it to the init
+ * limit.
  */
 export async function loadServiceSecrets(
   env: Env = process.env,
-  reader: () => SecretReader = () =>
-    secretsManagerReader({
-      env,
-      connectTimeoutMs: AWS_CALL_LIMITS.secretsManager.connectMs,
-      maxAttempts: AWS_CALL_LIMITS.secretsManager.attempts,
-    }),
+  reader: () => SecretReader = () => secretsManagerReader({ env }),
 ): Promise<ServiceSecrets> {
   const arns = [env.TOKEN_SIGNING_SECRET_ARN, env.OTP_HASH_SECRET_ARN, env.RPC_ACCESS_KEYS_SECRET_ARN];
   const readSecret = arns.some(Boolean) ? reader() : undefined;
   const read = async (arn: string | undefined): Promise<string | undefined> =>
-    arn && readSecret ? boundedCall('secretsManager', 'Secrets Manager GetSecretValue', undefined, () => readSecret(arn)) : undefined;
+    arn && readSecret ? boundedCall('secretsManager', 'Secrets Manager GetSecretValue', undefined, (abortSignal) => readSecret(arn, abortSignal)) : undefined;
   const [tokenSecret, otpSecret, rpcSecret] = await Promise.all(arns.map(read));
 
   return {

@@ -86,6 +86,21 @@ describe('secretsManagerReader', () => {
     expect(Date.now() - stalled).toBeLessThan(5_000);
   });
 
+  test("once the caller's signal fires, the attempt in flight is dropped and no other is made", async () => {
+    fake.fail('stall', 'stall', 'stall');
+    const read = secretsManagerReader({ env: environment(), connectTimeoutMs: 300, attemptTimeoutMs: 500 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('the cap ended')), 100);
+    const started = Date.now();
+    await expect(read(arn('otp'), controller.signal)).rejects.toBeInstanceOf(SecretReadError);
+    expect(Date.now() - started).toBeLessThan(500);
+    // Past the attempt timeout and the backoff: an attempt left running would have been retried.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(fake.received).toHaveLength(1);
+    await expect(read(arn('otp'), controller.signal)).rejects.toThrow('the cap ended');
+    expect(fake.received).toHaveLength(1);
+  });
+
   test('a connection that does not open is abandoned after the connect timeout', async () => {
     // Accepts TCP and never answers the TLS handshake: the HTTPS connection never opens.
     const silent = createNetServer((socket) => socket.on('error', () => undefined));
