@@ -28,7 +28,10 @@ export interface ServiceLogger {
   error(message: string, detail?: Error | string | LogAttributes): void;
   /** A logger that adds `persistentKeys` to every line, with this one's threshold and context. */
   createChild(options: { persistentKeys: LogAttributes }): ServiceLogger;
-  /** The Lambda context of the request now running: its fields go on every later line. */
+  /**
+   * The Lambda context of the request now running: its fields go on every later line, of this
+   * logger, the one it was made from and every other child of that one.
+   */
   addContext(context: Context): void;
 }
 
@@ -40,14 +43,23 @@ type EntryLevel = Exclude<LogLevel, 'silent'>;
 let coldStart = process.env.AWS_LAMBDA_INITIALIZATION_TYPE !== 'provisioned-concurrency';
 
 export function createServiceLogger(level: LogLevel): ServiceLogger {
-  return new JsonLogger(LEVELS[level], { service: METRICS_SERVICE }, {});
+  return new JsonLogger(LEVELS[level], { service: METRICS_SERVICE }, { fields: {} });
+}
+
+/**
+ * The request context, one per logger family: the request log adds it through its API's child,
+ * and a line the shared dependencies write (a failed revert) carries the same request's ids.
+ * Lambda runs one request at a time per instance.
+ */
+interface RequestContext {
+  fields: LogAttributes;
 }
 
 class JsonLogger implements ServiceLogger {
   constructor(
     private readonly threshold: number,
     private readonly persistent: LogAttributes,
-    private context: LogAttributes,
+    private readonly context: RequestContext,
   ) {}
 
   debug(message: string, attributes?: LogAttributes): void {
@@ -73,7 +85,7 @@ class JsonLogger implements ServiceLogger {
   }
 
   addContext(context: Context): void {
-    this.context = {
+    this.context.fields = {
       cold_start: coldStart,
       function_arn: context.invokedFunctionArn,
       function_memory_size: context.memoryLimitInMB,
@@ -92,7 +104,7 @@ class JsonLogger implements ServiceLogger {
         message,
         timestamp: new Date().toISOString(),
         service,
-        ...this.context,
+        ...this.context.fields,
         xray_trace_id: traceId(),
         ...persistent,
         ...attributes,

@@ -321,6 +321,10 @@ describe('IAM 5xx, each from a real fault', () => {
     expect(errors.map((entry) => entry.message).sort()).toEqual(['request', 'revert after a failed send failed: the quota stays charged']);
     const revert = errors.find((entry) => entry.message !== 'request')!;
     expect(revert).toMatchObject({ service: 'email-verification', error: { name: 'Error', message: 'injected UpdateItemCommand failure' } });
+    // The operator finds the request it belongs to.
+    const request = errors.find((entry) => entry.message === 'request')!;
+    expect(revert.function_request_id).toEqual(expect.any(String));
+    expect(revert.function_request_id).toBe(request.function_request_id);
     expect(output.lines.join('\n')).not.toContain(email);
   });
 

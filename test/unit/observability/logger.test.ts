@@ -112,3 +112,20 @@ describe('the service logger', () => {
     expect(output.lines).toEqual([]);
   });
 });
+
+// After the test above, which needs the process's first context (its cold start).
+describe('the logger family', () => {
+  test("a request's context, added through one child, is on the lines of the logger it came from too", () => {
+    const root = createServiceLogger('info');
+    const child = root.createChild({ persistentKeys: { api: 'iam' } });
+    const context = lambdaContext('ResendCodeFunction', 10_000);
+    child.addContext(context);
+    root.error('revert after a failed send failed', new Error('stalled'));
+    child.info('request');
+
+    const [revert, request] = output.logs();
+    expect(revert).toMatchObject({ level: 'ERROR', function_request_id: context.awsRequestId, function_name: 'ResendCodeFunction' });
+    expect(revert).not.toHaveProperty('api');
+    expect(request).toMatchObject({ function_request_id: context.awsRequestId, api: 'iam' });
+  });
+});
